@@ -1,0 +1,60 @@
+import Glibc
+
+/// Monotonic nanoseconds.
+func nanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Resident set size from /proc/self/statm, in bytes.
+func residentBytes() -> Int {
+    guard let f = fopen("/proc/self/statm", "r") else { return 0 }
+    defer { fclose(f) }
+    var size = 0, rss = 0
+    withUnsafeMutablePointer(to: &size) { s in
+        withUnsafeMutablePointer(to: &rss) { r in
+            _ = withVaList([s, r]) { vfscanf(f, "%ld %ld", $0) }
+        }
+    }
+    return rss * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func percentile(_ sorted: [UInt64], _ p: Double) -> UInt64 {
+    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+/// Deterministic pseudo-random numbers, so every run measures the same work.
+struct Rng {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+func fmt(_ x: Double, _ digits: Int = 0) -> String {
+    var s = cformat(digits == 0 ? "%.0f" : "%.\(digits)f", x)
+    if digits == 0 {
+        var out = ""
+        for (i, c) in s.reversed().enumerated() { if i > 0, i % 3 == 0 { out.append(",") }; out.append(c) }
+        s = String(out.reversed())
+    }
+    return s
+}
+
+func cformat(_ format: String, _ x: Double) -> String {
+    var buf = [CChar](repeating: 0, count: 64)
+    _ = withVaList([x]) { vsnprintf(&buf, 64, format, $0) }
+    let bytes = buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -1,0 +1,55 @@
+/// Fills a reply-text template with a thread's figures.
+///
+/// Values come from mail (the subject) as well as from the config, so every substituted value
+/// and the result are cleaned: control characters (CR, LF, NUL, ...) become spaces, so nothing
+/// can start a new SMTP reply line or a new header, and the whole is cut to `maxBytes`.
+public enum ReplyTemplate {
+    /// Longest text produced; a little under libmilter's 980-character line limit.
+    public static let maxBytes = 900
+
+    /// Replaces `{name}` placeholders by `values[name]`; unknown names stay as written.
+    public static func render(_ template: String, _ values: [String: String]) -> String {
+        var out = ""
+        out.reserveCapacity(template.utf8.count + 64)
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let after = rest.index(after: open)
+            if let close = rest[after...].firstIndex(of: "}"),
+               let value = values[String(rest[after..<close])] {
+                out += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out.append("{")
+                rest = rest[after...]
+            }
+        }
+        out += rest
+        return clean(out, maxBytes: maxBytes)
+    }
+
+    /// One line of printable text: control characters to spaces, runs of spaces folded,
+    /// trimmed, cut on a character boundary at `maxBytes` UTF-8 bytes.
+    public static func clean(_ s: String, maxBytes: Int) -> String {
+        var out = ""
+        var bytes = 0
+        var lastWasSpace = true
+        for ch in s.unicodeScalars {
+            let isControl = ch.value < 0x20 || ch.value == 0x7f || (0x80...0x9f).contains(ch.value)
+                || ch.value == 0x2028 || ch.value == 0x2029
+            let c: Unicode.Scalar = isControl ? " " : ch
+            if c == " " {
+                if lastWasSpace { continue }
+                lastWasSpace = true
+            } else {
+                lastWasSpace = false
+            }
+            let n = UTF8.width(c)
+            if bytes + n > maxBytes { break }
+            out.unicodeScalars.append(c)
+            bytes += n
+        }
+        while out.hasSuffix(" ") { out.removeLast() }
+        return out
+    }
+}

@@ -1,0 +1,85 @@
+/// Turns the ledger's judgment into a verdict: the configured action of the rule that fired,
+/// its reply text filled in, and the header or recipient changes that action needs.
+extension StormEngine {
+    func verdict(from j: Judgment, facts: MessageFacts, policy: StormPolicy) -> Verdict {
+        var v = Verdict(action: .accept, reason: j.reason, figures: j.figures)
+        v.thread = j.thread
+        v.events = j.events
+        guard let rule = v.rule else { return finish(v, policy: policy) }
+
+        let ra = policy.action(for: rule)
+        let text = ReplyTemplate.render(ra.text, [
+            "subject": ReplyTemplate.clean(j.subject, maxBytes: 80),
+            "audience": "\(j.figures.audience)",
+            "thread_audience": "\(j.figures.threadAudience)",
+            "replies": "\(j.figures.repliesInWindow)",
+            "until": j.figures.blockedUntil.map { "\($0)" } ?? "-",
+            "thread": "\(j.thread)",
+            "rule": rule.rawValue,
+        ])
+        v.action = ra.action
+        switch ra.action {
+        case .accept:
+            break
+        case .tag:
+            v.headersToAdd.append(HeaderField(name: policy.headerName, value: headerValue(v, wouldBe: true)))
+        case .defer, .reject:
+            v.smtpCode = ra.effectiveCode
+            v.enhancedCode = ra.effectiveEnhancedCode
+            v.text = text
+        case .hold:
+            v.text = text
+        case .trim:
+            if let author = trimTarget(j, facts: facts) {
+                v.recipientsToRemove = facts.recipients
+                v.recipientsToAdd = ["<\(author)>"]
+                v.headersToAdd.append(HeaderField(name: policy.headerName, value: headerValue(v, wouldBe: false)))
+            } else {
+                // Nobody to trim to: refusing is the only way to keep the storm out.
+                v.action = .reject
+                v.smtpCode = 550
+                v.enhancedCode = "5.7.1"
+                v.text = text
+            }
+        }
+        return v
+    }
+
+    /// Adds the seen-header to accepted messages when the policy asks for it.
+    func finish(_ v: Verdict, policy: StormPolicy) -> Verdict {
+        guard policy.addSeenHeader, v.action == .accept else { return v }
+        var out = v
+        out.headersToAdd.append(HeaderField(name: policy.headerName, value: headerValue(v, wouldBe: false)))
+        return out
+    }
+
+    /// `stop; rule=storm; action=reject; audience=840000; replies=10; thread=…` and the like.
+    private func headerValue(_ v: Verdict, wouldBe: Bool) -> String {
+        var parts: [String] = []
+        if let r = v.rule {
+            parts.append(wouldBe ? "would-stop" : "stopped")
+            parts.append("rule=\(r.rawValue)")
+        } else {
+            parts.append("pass")
+            parts.append("reason=\(v.reason)")
+        }
+        parts.append("audience=\(v.figures.audience)")
+        if let t = v.thread {
+            parts.append("replies=\(v.figures.repliesInWindow)")
+            parts.append("thread=\(t)")
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    /// Whom a trimmed reply goes to: the thread's original author, else the first address in
+    /// the reply's To (a reply-all puts the person replied to there), never a list.
+    private func trimTarget(_ j: Judgment, facts: MessageFacts) -> String? {
+        if !j.author.isEmpty, AddressParser.mailbox(j.author) != nil { return j.author }
+        let dir = directory
+        for a in AddressParser.headerAddresses(facts.headers.to ?? "", limit: 20)
+        where !a.domain.isEmpty && !dir.isList(a) {
+            return a.key
+        }
+        return nil
+    }
+}
