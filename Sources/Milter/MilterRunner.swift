@@ -1,0 +1,92 @@
+import CMilter
+import Glibc
+import Synchronization
+
+/// Starts and stops the milter. libmilter allows one filter per process, so this is a
+/// namespace over process-wide state rather than an object.
+public enum MilterRunner {
+    private static let started = Atomic<Bool>(false)
+
+    /// Blocks SIGHUP, SIGTERM and SIGINT in the calling thread and every thread it starts later.
+    ///
+    /// Call it as the **first statement of `main`**, before anything can start a thread
+    /// (Dispatch, a Task, a logger): libmilter's signal thread waits for these signals with
+    /// `sigwait` and relies on every other thread having them blocked; a thread started earlier
+    /// takes SIGTERM's default action and kills the process instead of stopping it cleanly.
+    /// Handle reloads with another signal (SIGUSR1) or a control socket.
+    public static func blockStopSignals() throws(MilterError) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in [SIGHUP, SIGTERM, SIGINT] { sigaddset(&set, signal) }
+        let status = pthread_sigmask(SIG_BLOCK, &set, nil)
+        guard status == 0 else { throw .signalMaskFailed(errno: status) }
+    }
+
+    /// Registers with libmilter, opens the listening socket, and serves connections until
+    /// SIGTERM, SIGHUP or SIGINT arrives or ``stop()`` is called; then returns.
+    ///
+    /// Fails before serving if the address is busy or bad, so the daemon can print why.
+    /// A stale unix socket is removed (but not one another process is listening on); a unix
+    /// socket gets ``MilterConfiguration/socketMode`` and ``MilterConfiguration/socketGroup``;
+    /// a TCP listener gets TCP_NODELAY. `makeHandler` is called on libmilter's threads, once per
+    /// connection. May be called once per process.
+    /// Returning can take up to ~5 s after the stop request (libmilter's poll interval);
+    /// messages still in flight are dropped and the MTA applies its default action.
+    public static func run(
+        _ configuration: MilterConfiguration,
+        makeHandler: @escaping @Sendable () -> any MilterHandler
+    ) throws(MilterError) {
+        guard started.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
+        else { throw .alreadyStarted }
+        registration.withLock { $0 = Registration(configuration: configuration, makeHandler: makeHandler) }
+
+        try register(name: configuration.name)
+        let spec = configuration.listen.libmilterSpec
+        // why: libmilter keeps the connection string and name for the whole run; strdup'd
+        // copies live as long as the process, which is exactly as long as needed.
+        guard smfi_setconn(strdup(spec)) == MI_SUCCESS else {
+            throw .startFailed(step: "smfi_setconn(\(spec))", detail: "libmilter rejected the address")
+        }
+        guard smfi_settimeout(Int32(clamping: configuration.timeout)) == MI_SUCCESS else {
+            throw .startFailed(step: "smfi_settimeout", detail: "bad timeout \(configuration.timeout)")
+        }
+        if case let .unix(path) = configuration.listen, SocketSetup.isSomeoneListening(onUnixPath: path) {
+            throw .startFailed(step: "smfi_opensocket(\(spec))", detail: "another process is listening on \(path)")
+        }
+        errno = 0
+        guard smfi_opensocket(true) == MI_SUCCESS else {
+            let reason = errno == 0 ? "see syslog" : String(cString: strerror(errno))
+            throw .startFailed(step: "smfi_opensocket(\(spec))", detail: "\(reason) (address busy, bad, or not permitted?)")
+        }
+        SocketSetup.prepare(configuration)
+        guard smfi_main() == MI_SUCCESS else { throw .mainLoopFailed }
+    }
+
+    /// Asks ``run(_:makeHandler:)`` to return. Safe from any thread, at any time.
+    public static func stop() {
+        _ = smfi_stop()
+    }
+
+    private static func register(name: String) throws(MilterError) {
+        var description = smfiDesc()
+        description.xxfi_name = strdup(name)
+        description.xxfi_version = SMFI_VERSION
+        // why: the flags are negotiated per connection in milterNegotiate; these are only
+        // libmilter's upper bound for what may be granted.
+        description.xxfi_flags = UInt(SMFIF_ADDHDRS | SMFIF_CHGBODY | SMFIF_ADDRCPT | SMFIF_DELRCPT
+            | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_ADDRCPT_PAR | SMFIF_SETSYMLIST)
+        description.xxfi_connect = milterConnect
+        description.xxfi_helo = milterHelo
+        description.xxfi_envfrom = milterMailFrom
+        description.xxfi_envrcpt = milterRecipient
+        description.xxfi_header = milterHeader
+        description.xxfi_eoh = milterEndOfHeaders
+        description.xxfi_eom = milterEndOfMessage
+        description.xxfi_abort = milterAbort
+        description.xxfi_close = milterClose
+        description.xxfi_negotiate = milterNegotiate
+        guard smfi_register(description) == MI_SUCCESS else {
+            throw .startFailed(step: "smfi_register", detail: "libmilter refused the filter description")
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Glibc
+
+/// What is done to the listening socket between `smfi_opensocket` and `smfi_main`.
+enum SocketSetup {
+    /// Unix socket: mode and group (so Postfix may connect). TCP: TCP_NODELAY.
+    static func prepare(_ configuration: MilterConfiguration) {
+        switch configuration.listen {
+        case let .unix(path):
+            if chmod(path, mode_t(configuration.socketMode)) != 0 {
+                configuration.notice("could not chmod \(path): \(String(cString: strerror(errno)))")
+            }
+            guard let group = configuration.socketGroup else { return }
+            guard let entry = getgrnam(group) else {
+                configuration.notice("group \"\(group)\" does not exist; \(path) keeps its group")
+                return
+            }
+            if chown(path, uid_t.max, entry.pointee.gr_gid) != 0 {
+                configuration.notice("could not give \(path) to group \(group): \(String(cString: strerror(errno)))")
+            }
+        case let .inet(_, port), let .inet6(_, port):
+            if setNoDelayOnListener(port: port) == 0 {
+                configuration.notice("no listening socket on port \(port) found; TCP_NODELAY not set "
+                    + "(each edited message may wait ~40 ms for a delayed ACK)")
+            }
+        }
+    }
+
+    /// True if a process accepts connections on the unix socket `path`; removing the file
+    /// would silently steal its address.
+    static func isSomeoneListening(onUnixPath path: String) -> Bool {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        let bytes = Array(path.utf8)
+        guard bytes.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let status = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return status == 0
+    }
+
+    /// libmilter never sets TCP_NODELAY and does not expose its listening descriptor, so find
+    /// it among our open descriptors: a listening TCP socket bound to `port`. Accepted sockets
+    /// inherit the option on Linux. Returns how many descriptors were changed.
+    @discardableResult
+    static func setNoDelayOnListener(port: UInt16) -> Int {
+        guard let directory = opendir("/proc/self/fd") else { return 0 }
+        defer { closedir(directory) }
+        var changed = 0
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard let fd = Int32(name), isListeningTCP(fd, port: port) else { continue }
+            var on: Int32 = 1
+            if setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 {
+                changed += 1
+            }
+        }
+        return changed
+    }
+
+    private static func isListeningTCP(_ fd: Int32, port: UInt16) -> Bool {
+        var listening: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0, listening == 1 else { return false }
+        var storage = sockaddr_storage()
+        var size = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &size) }
+        }
+        guard named == 0 else { return false }
+        let family = Int32(storage.ss_family)
+        return withUnsafeBytes(of: storage) { raw -> Bool in
+            switch family {
+            case AF_INET: return UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port) == port
+            case AF_INET6: return UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port) == port
+            default: return false
+            }
+        }
+    }
+}
