@@ -16,10 +16,26 @@ enum MessageKind {
             default: break
             }
         }
-        if let s = h.subject, SubjectLine.looksLikeRecall(s) { return true }
+        if let s = h.subject, mentionsRecall(s), SubjectLine.looksLikeRecall(s) { return true }
         if policy.autoResponseSuppressMeansAuto, let x = h.autoResponseSuppress?.lowercased(),
            x.contains("all") || x.contains("oof") || x.contains("autoreply") {
             return true
+        }
+        return false
+    }
+
+    /// A cheap first look for the recall words in the subject's first 200 bytes (ASCII case
+    /// folded), so the full prefix parse runs only on the few subjects that could be recalls.
+    static func mentionsRecall(_ subject: String) -> Bool {
+        var window: UInt64 = 0
+        for b in subject.utf8.prefix(200) {
+            let folded = (b >= 0x41 && b <= 0x5a) ? b + 0x20 : b
+            window = window << 8 | UInt64(folded)
+            // "ecall" (Recall) and "ckruf" (Rückruf): the last five bytes seen.
+            switch window & 0xff_ffff_ffff {
+            case 0x65_6361_6c6c, 0x63_6b72_7566: return true
+            default: continue
+            }
         }
         return false
     }

@@ -9,16 +9,22 @@ public enum ReplyTemplate {
 
     /// Replaces `{name}` placeholders by `values[name]`; unknown names stay as written.
     public static func render(_ template: String, _ values: [String: String]) -> String {
+        render(template) { values[String($0)] }
+    }
+
+    /// Replaces `{name}` placeholders by what `value(name)` gives; nil leaves them as written.
+    /// Only the placeholders the template uses are computed.
+    public static func render(_ template: String, _ value: (Substring) -> String?) -> String {
         var out = ""
         out.reserveCapacity(template.utf8.count + 64)
         var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
+        while let open = rest.utf8.firstIndex(of: UInt8(ascii: "{")) {
             out += rest[..<open]
-            let after = rest.index(after: open)
-            if let close = rest[after...].firstIndex(of: "}"),
-               let value = values[String(rest[after..<close])] {
-                out += value
-                rest = rest[rest.index(after: close)...]
+            let after = rest.utf8.index(after: open)
+            if let close = rest.utf8[after...].firstIndex(of: UInt8(ascii: "}")),
+               let v = value(rest[after..<close]) {
+                out += v
+                rest = rest[rest.utf8.index(after: close)...]
             } else {
                 out.append("{")
                 rest = rest[after...]
@@ -31,6 +37,7 @@ public enum ReplyTemplate {
     /// One line of printable text: control characters to spaces, runs of spaces folded,
     /// trimmed, cut on a character boundary at `maxBytes` UTF-8 bytes.
     public static func clean(_ s: String, maxBytes: Int) -> String {
+        if isClean(s, maxBytes: maxBytes) { return s }
         var out = ""
         var bytes = 0
         var lastWasSpace = true
@@ -51,5 +58,24 @@ public enum ReplyTemplate {
         }
         while out.hasSuffix(" ") { out.removeLast() }
         return out
+    }
+
+    /// True when `s` is already printable ASCII with single inner spaces and fits: the common
+    /// case, answered from the bytes without building a new string.
+    static func isClean(_ s: String, maxBytes: Int) -> Bool {
+        var count = 0
+        var lastWasSpace = true
+        for b in s.utf8 {
+            guard b >= 0x20, b < 0x7f else { return false }
+            if b == 0x20 {
+                if lastWasSpace { return false }
+                lastWasSpace = true
+            } else {
+                lastWasSpace = false
+            }
+            count += 1
+            if count > maxBytes { return false }
+        }
+        return !lastWasSpace || count == 0
     }
 }

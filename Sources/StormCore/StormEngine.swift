@@ -9,10 +9,16 @@ public final class StormEngine: Sendable {
     /// The shared state: threads, storms, learned sizes.
     public let ledger: ThreadLedger
 
-    struct Configuration: Sendable {
-        var policy: StormPolicy
-        var directory: AudienceDirectory
-        var exemptThreads: Set<MessageKey>
+    /// One whole configuration; a class so that taking it for a decision costs one retain.
+    final class Configuration: Sendable {
+        let policy: StormPolicy
+        let directory: AudienceDirectory
+        let exemptThreads: Set<MessageKey>
+        init(policy: StormPolicy, directory: AudienceDirectory, exemptThreads: Set<MessageKey>) {
+            self.policy = policy
+            self.directory = directory
+            self.exemptThreads = exemptThreads
+        }
     }
     private let configuration: Mutex<Configuration>
 
@@ -45,28 +51,41 @@ public final class StormEngine: Sendable {
     }
 
     /// Judges one complete message (envelope and headers) at time `now`.
+    ///
+    /// Ordered so that ordinary mail, the bulk of traffic, costs only the recipients' parse and
+    /// audience lookup: ids, subjects and the sender are read only once the audience (or an
+    /// automatic-reply header) says they can matter.
     public func decide(_ facts: MessageFacts, at now: Instant) -> Verdict {
         let cfg = configuration.withLock { $0 }
         let policy = cfg.policy
         let h = facts.headers
 
-        // Envelope and audience. A recipient that does not parse still costs a delivery.
-        let sender = (try? AddressParser.envelope(facts.sender).get())?.address
-        var recipients: [EmailAddress] = []
-        recipients.reserveCapacity(facts.recipients.count)
-        var unreadable = 0
-        for raw in facts.recipients {
-            if case .success(let e) = AddressParser.envelope(raw), let a = e.address {
-                recipients.append(a)
-            } else {
-                unreadable += 1
-            }
+        // Envelope and audience: plain mailboxes no table knows are counted from the raw bytes;
+        // anything else goes through the full parser. A recipient that does not parse still
+        // costs a delivery.
+        var audience: AudienceCount
+        if let plain = RecipientScan.plainAudience(facts.recipients, directory: cfg.directory,
+                                                   learned: ledger.learnedHashes,
+                                                   delimiters: policy.recipientDelimiter) {
+            audience = AudienceCount(count: plain, isUpperBound: false)
+        } else {
+            audience = fullAudience(facts.recipients, directory: cfg.directory)
         }
-        let learned = ledger.learnedSizes
-        var audience = cfg.directory.audience(of: recipients, learned: { learned[$0.key] })
-        audience.count += unreadable
-        if let minimum = policy.learnFromEnvelope, recipients.count >= minimum {
-            learnListSize(h, recipients: recipients, directory: cfg.directory)
+        if let minimum = policy.learnFromEnvelope, facts.recipients.count >= minimum {
+            learnListSize(h, recipients: facts.recipients, directory: cfg.directory)
+        }
+
+        var figures = Figures()
+        figures.audience = audience.count
+        figures.audienceIsUpperBound = audience.isUpperBound
+        let hasParentHeader = h.inReplyTo != nil || h.references != nil
+        let large = audience.count >= policy.replyAllThreshold
+        let guarded = policy.firstSendGuard.map { audience.count >= $0 } ?? false
+        let automatic = policy.stopAutoReplies && audience.count >= policy.autoReplyMinAudience
+            && MessageKind.isAutomatic(h, policy: policy)
+        guard large || guarded || automatic else {
+            let reason: Reason = hasParentHeader ? .directReply : .ordinary
+            return finish(Verdict(action: .accept, reason: reason, figures: figures), policy: policy)
         }
 
         // Thread ties. The nearest parent is tried first: In-Reply-To, then References backwards.
@@ -75,30 +94,23 @@ public final class StormEngine: Sendable {
         var parents = inReplyTo
         for k in references.reversed() where !parents.contains(k) { parents.append(k) }
         let subject = h.subject ?? ""
-        let subjectBase = SubjectLine.base(subject, maxBytes: ThreadRecord.maxSubjectBytes)
-        let subjectHash = subjectBase.isEmpty ? 0 : MessageKey(subjectBase).rawValue
-        let automatic = MessageKind.isAutomatic(h, policy: policy)
         let isReply = !parents.isEmpty || (!subject.isEmpty
             && (SubjectLine.looksLikeReply(subject) || SubjectLine.looksLikeRecall(subject)))
-        let ownID = h.messageID.flatMap { MessageIDParser.first(in: $0) }
+        let sender = (try? AddressParser.envelope(facts.sender).get())?.address
         let exempt = isExempt(sender: sender, facts: facts, policy: policy)
 
-        var figures = Figures()
-        figures.audience = audience.count
-        figures.audienceIsUpperBound = audience.isUpperBound
-
         guard isReply else {
-            guard audience.count >= policy.replyAllThreshold
-                    || policy.firstSendGuard.map({ audience.count >= $0 }) == true else {
+            guard large || guarded else {
                 return finish(Verdict(action: .accept, reason: .ordinary, figures: figures), policy: policy)
             }
+            let subjectBase = SubjectLine.base(subject, maxBytes: ThreadRecord.maxSubjectBytes)
+            let ownID = h.messageID.flatMap { MessageIDParser.first(in: $0) }
             let rootID = ownID ?? "subject:" + subjectBase
-            let a = AnnouncementFacts(key: MessageKey(rootID), rootID: rootID, subjectHash: subjectHash,
-                                      subject: subjectBase, author: sender?.key ?? "",
-                                      audience: audience.count)
+            let a = AnnouncementFacts(key: MessageKey(rootID), rootID: rootID,
+                                      subjectHash: Self.subjectHash(subjectBase), subject: subjectBase,
+                                      author: sender?.key ?? "", audience: audience.count)
             var j = ledger.state.withLock { $0.recordAnnouncement(a, now: now.seconds) }
-            if let guardSize = policy.firstSendGuard, audience.count >= guardSize, !exempt,
-               !isApproved(sender, policy: policy) {
+            if guarded, !exempt, !isApproved(sender, policy: policy) {
                 j.reason = .stopped(.firstSend)
                 j.figures.deliveriesPrevented = audience.count
             }
@@ -107,22 +119,24 @@ public final class StormEngine: Sendable {
             return verdict(from: j, facts: facts, policy: policy)
         }
 
-        guard audience.count >= policy.replyAllThreshold else {
+        guard large else {
             // A direct reply always passes, but an automatic one to several people of a large
             // thread (a recall, a broken auto-responder) is stopped.
-            if automatic, policy.stopAutoReplies, !exempt, audience.count >= policy.autoReplyMinAudience,
+            if automatic, !exempt,
                let j = judgeSmallAutomatic(parents: parents, audience: audience.count, policy: policy, now: now) {
                 return verdict(from: j, facts: facts, policy: policy)
             }
             return finish(Verdict(action: .accept, reason: .directReply, figures: figures), policy: policy)
         }
 
+        let subjectBase = SubjectLine.base(subject, maxBytes: ThreadRecord.maxSubjectBytes)
         let rootID = h.references.flatMap { MessageIDParser.first(in: $0) }
             ?? h.inReplyTo.flatMap { MessageIDParser.first(in: $0) }
-        let rootKey = rootID.map { MessageKey($0) } ?? MessageKey("subject:" + subjectBase)
+            ?? "subject:" + subjectBase
+        let ownKey = h.messageID.flatMap { MessageIDParser.firstKey(in: $0) }
         let r = ReplyAllFacts(
-            ownKey: ownID.map { MessageKey($0) }, parentKeys: parents, rootKey: rootKey,
-            rootID: rootID ?? "subject:" + subjectBase, subjectHash: subjectHash, subject: subjectBase,
+            ownKey: ownKey, parentKeys: parents, rootKey: MessageKey(rootID),
+            rootID: rootID, subjectHash: Self.subjectHash(subjectBase), subject: subjectBase,
             audience: audience.count,
             senderHash: MessageKey(sender?.key ?? "").rawValue, isAutomatic: automatic, senderExempt: exempt)
         var j = ledger.state.withLock {
@@ -130,6 +144,30 @@ public final class StormEngine: Sendable {
         }
         j.figures.audienceIsUpperBound = audience.isUpperBound
         return verdict(from: j, facts: facts, policy: policy)
+    }
+
+    static func subjectHash(_ base: String) -> UInt64 {
+        base.isEmpty ? 0 : MessageKey(base).rawValue
+    }
+
+    /// The audience through the full address parser and the directory's union count.
+    func fullAudience(_ raws: [String], directory: AudienceDirectory) -> AudienceCount {
+        var recipients: [EmailAddress] = []
+        recipients.reserveCapacity(raws.count)
+        var unreadable = 0
+        for raw in raws {
+            if case .success(let e) = AddressParser.envelope(raw), let a = e.address {
+                recipients.append(a)
+            } else {
+                unreadable += 1
+            }
+        }
+        let learned = ledger.learnedSizes
+        var audience = learned.isEmpty
+            ? directory.audience(of: recipients, learned: { _ in nil })
+            : directory.audience(of: recipients, learned: { learned[$0.key] })
+        audience.count += unreadable
+        return audience
     }
 
     private func judgeSmallAutomatic(parents: [MessageKey], audience: Int, policy: StormPolicy,
@@ -148,7 +186,8 @@ public final class StormEngine: Sendable {
 
     /// A message that arrives already expanded (many envelope recipients) and names exactly one
     /// address in To/Cc that the tables do not know: that address is a list of at least that size.
-    private func learnListSize(_ h: MessageHeaders, recipients: [EmailAddress], directory: AudienceDirectory) {
+    private func learnListSize(_ h: MessageHeaders, recipients raws: [String], directory: AudienceDirectory) {
+        let recipients = raws.compactMap { (try? AddressParser.envelope($0).get())?.address }
         var named = AddressParser.headerAddresses(h.to ?? "", limit: 50)
         named += AddressParser.headerAddresses(h.cc ?? "", limit: 50)
         let envelope = Set(recipients.lazy.map(\.key))

@@ -71,7 +71,7 @@ extension LedgerState {
             slots[Int(s)].setText(rootID: r.rootID, subject: r.subject, author: nil)
             setSubjectHash(r.subjectHash, for: s)
         }
-        if slots[Int(s)].texts.subject.isEmpty, !r.subject.isEmpty {
+        if !r.subject.isEmpty, !slots[Int(s)].hasSubject {
             slots[Int(s)].setText(rootID: nil, subject: r.subject, author: nil)
         }
         slots[Int(s)].audience = max(slots[Int(s)].audience, r.audience)

@@ -33,6 +33,9 @@ public final class ThreadLedger: Sendable {
     /// costs a retain, and the caller reads it without holding the lock.
     public var learnedSizes: [String: Int] { state.withLock { $0.learned } }
 
+    /// Hashes of the learned keys (copy-on-write snapshot, like `learnedSizes`).
+    var learnedHashes: Set<UInt64> { state.withLock { $0.learnedHashes } }
+
     /// Remembers that `address` (a `local@domain` key) reached at least `size` mailboxes.
     public func learn(_ address: String, size: Int) {
         state.withLock { $0.learn(address, size: size) }

@@ -69,6 +69,13 @@ struct ThreadRecord: Sendable {
         text = t
     }
 
+    /// True when the subject part of `text` is not empty (without decoding the texts).
+    var hasSubject: Bool {
+        guard let first = text.firstIndex(of: 0) else { return false }
+        let next = text.index(after: first)
+        return next < text.endIndex && text[next] != 0
+    }
+
     /// The three texts, decoded.
     var texts: (rootID: String, subject: String, author: String) {
         if text.isEmpty { return ("", "", "") }

@@ -8,15 +8,18 @@ extension StormEngine {
         guard let rule = v.rule else { return finish(v, policy: policy) }
 
         let ra = policy.action(for: rule)
-        let text = ReplyTemplate.render(ra.text, [
-            "subject": ReplyTemplate.clean(j.subject, maxBytes: 80),
-            "audience": "\(j.figures.audience)",
-            "thread_audience": "\(j.figures.threadAudience)",
-            "replies": "\(j.figures.repliesInWindow)",
-            "until": j.figures.blockedUntil.map { "\($0)" } ?? "-",
-            "thread": "\(j.thread)",
-            "rule": rule.rawValue,
-        ])
+        let text = ReplyTemplate.render(ra.text) { name -> String? in
+            switch name {
+            case "subject": ReplyTemplate.clean(j.subject, maxBytes: 80)
+            case "audience": String(j.figures.audience)
+            case "thread_audience": String(j.figures.threadAudience)
+            case "replies": String(j.figures.repliesInWindow)
+            case "until": j.figures.blockedUntil.map { "\($0)" } ?? "-"
+            case "thread": j.thread.description
+            case "rule": rule.rawValue
+            default: nil
+            }
+        }
         v.action = ra.action
         switch ra.action {
         case .accept:
