@@ -11,9 +11,16 @@ let package = Package(
     name: "Breakwater",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "breakwater", targets: ["breakwater"]),
+        .executable(name: "breakwater-replay", targets: ["breakwater-replay"]),
         .library(name: "StormCore", targets: ["StormCore"]),
         .library(name: "MilterWire", targets: ["MilterWire"]),
         .library(name: "Milter", targets: ["Milter"]),
+        .library(name: "Replay", targets: ["Replay"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The domain: facts in, verdict out. No I/O, no clock of its own.
@@ -24,15 +31,38 @@ let package = Package(
         .target(name: "Milter", dependencies: ["CMilter"], swiftSettings: strict),
         // The MTA side of the milter protocol, in pure Swift. A stranger to Milter.
         .target(name: "MilterWire", swiftSettings: strict),
+        // Session files, live and offline replay, scenario generator.
+        .target(name: "Replay", dependencies: ["MilterWire", "StormCore"], exclude: ["SESSION-FORMAT.md"], swiftSettings: strict),
+        // The daemon's parts: config, filter session, logging, snapshot file, signals. No policy of its own.
+        .target(name: "Daemon", dependencies: [
+            "StormCore", "Milter",
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README-daemon-section.md"], swiftSettings: strict),
+        // The `breakwater` command: wires the parts above.
+        .executableTarget(name: "breakwater", dependencies: [
+            "Daemon", "StormCore", "Milter", "Replay",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // The replay harness as its own command, usable against any milter.
+        .executableTarget(name: "breakwater-replay", dependencies: [
+            "Replay", "MilterWire", "StormCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
         // A tiny filter on the Milter module: the thing MilterTests drive over a real socket.
         .executableTarget(name: "milter-fixture", dependencies: ["Milter"], swiftSettings: strict),
-
         // Benchmarks that BENCHMARKS.md reports: `swift run -c release breakwater-bench engine`.
         .executableTarget(name: "breakwater-bench", dependencies: ["StormCore"], path: "Benchmarks/breakwater-bench",
                           swiftSettings: strict),
 
         .testTarget(name: "StormCoreTests", dependencies: ["StormCore"], swiftSettings: strict),
         .testTarget(name: "MilterWireTests", dependencies: ["MilterWire"], swiftSettings: strict),
-        .testTarget(name: "MilterTests", dependencies: ["Milter", "MilterWire"], exclude: ["lua"], swiftSettings: strict),
+        // Starting real binaries from tests: child processes, scratch folders, miltertest.
+        .target(name: "TestSupport", path: "Tests/Support", swiftSettings: strict),
+        .testTarget(name: "MilterTests", dependencies: ["Milter", "MilterWire", "TestSupport"], exclude: ["lua"],
+                    swiftSettings: strict),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore"], swiftSettings: strict),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "StormCore", "MilterWire", "TestSupport"], exclude: ["lua"],
+                    swiftSettings: strict),
     ]
 )

@@ -1,20 +1,22 @@
-import Foundation
+public import Foundation
 import Glibc
 import Synchronization
 
 /// A program the tests start with `posix_spawn` and reap with `waitpid` themselves.
 ///
 /// Output (stdout and stderr together) goes to a file so a failing test can show it.
-final class ChildProcess: Sendable {
-    let pid: pid_t
-    let logPath: String
+public final class ChildProcess: Sendable {
+    /// The child's process id.
+    public let pid: pid_t
+    /// Where its stdout and stderr go.
+    public let logPath: String
 
     /// How a child ended.
-    enum Ending: Equatable, CustomStringConvertible {
+    public enum Ending: Equatable, CustomStringConvertible {
         case exited(Int32)
         case signalled(Int32)
 
-        var description: String {
+        public var description: String {
             switch self {
             case let .exited(code): return "exited with status \(code)"
             case let .signalled(signal): return "killed by signal \(signal)"
@@ -22,13 +24,15 @@ final class ChildProcess: Sendable {
         }
     }
 
-    struct SpawnError: Error, CustomStringConvertible {
-        let description: String
+    /// A child that could not be started, or a helper that failed.
+    public struct SpawnError: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Starts `path` with `arguments`, output to `logPath`, with default handling and no
     /// blocking of the stop signals whatever the test runner does with them.
-    init(_ path: String, _ arguments: [String], logPath: String) throws {
+    public init(_ path: String, _ arguments: [String], logPath: String) throws {
         self.logPath = logPath
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -60,13 +64,13 @@ final class ChildProcess: Sendable {
     }
 
     /// Sends `signal` to the child.
-    func send(_ signal: Int32) {
+    public func send(_ signal: Int32) {
         kill(pid, signal)
     }
 
     /// Waits for the child to end, killing it with SIGKILL if it is still running after
     /// `seconds`. Returns how it ended and whether the watchdog had to fire.
-    func waitForExit(within seconds: Double) -> (ending: Ending, timedOut: Bool) {
+    public func waitForExit(within seconds: Double) -> (ending: Ending, timedOut: Bool) {
         let fired = Atomic<Bool>(false)
         let pid = self.pid
         let watchdog = DispatchWorkItem {
@@ -86,13 +90,13 @@ final class ChildProcess: Sendable {
     }
 
     /// Kills and reaps the child at once (for tests that do not test shutdown).
-    func killNow() {
+    public func killNow() {
         send(SIGKILL)
         _ = waitForExit(within: 30)
     }
 
     /// Everything the child wrote so far.
-    var output: String {
+    public var output: String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 }

@@ -1,0 +1,78 @@
+import Glibc
+public import Logging
+public import Milter
+public import StormCore
+import Synchronization
+
+/// What every connection's filter shares: the engine, the log, the clock, and the settings a
+/// reload may change. One per process.
+public final class FilterService: Sendable {
+    /// The storm engine (its ledger is the daemon's state).
+    public let engine: StormEngine
+    let logger: Logger
+    let clock: @Sendable () -> Instant
+    private let failActionSetting: Mutex<FailAction>
+
+    /// The modifications Breakwater may make, declared to the MTA.
+    public static let actions: FilterActions = [.addHeaders, .addRecipients, .deleteRecipients, .quarantine]
+    /// The steps it listens to; it answers none of them (only end of message).
+    public static let steps: FilterSteps = [.connect, .mailFrom, .recipient, .header, .endOfHeaders]
+    /// The macros it reads, per stage. `i` comes from DATA on with smtpd, at MAIL with sendmail -t.
+    public static let macros: [MacroStage: [String]] = [
+        .mailFrom: ["i", "auth_authen"],
+        .endOfHeaders: ["i"],
+        .endOfMessage: ["i"],
+    ]
+
+    /// A service over `engine`, logging to `logger`, reading time from `clock`.
+    public init(engine: StormEngine, logger: Logger, failAction: FailAction,
+                clock: @escaping @Sendable () -> Instant = FilterService.systemClock) {
+        self.engine = engine
+        self.logger = logger
+        self.clock = clock
+        failActionSetting = Mutex(failAction)
+    }
+
+    /// Wall-clock seconds.
+    public static let systemClock: @Sendable () -> Instant = { Instant(seconds: Int64(time(nil))) }
+
+    /// What a filter fault does to the message now.
+    public var failAction: FailAction {
+        get { failActionSetting.withLock { $0 } }
+        set { failActionSetting.withLock { $0 = newValue } }
+    }
+
+    /// A filter for one new connection.
+    public func makeHandler() -> any MilterHandler { StormFilter(service: self) }
+
+    /// The Milter module's settings for this daemon's configuration.
+    public static func milterConfiguration(_ config: DaemonConfig, notice: @escaping @Sendable (String) -> Void)
+        -> MilterConfiguration {
+        MilterConfiguration(
+            name: "breakwater", listen: config.listen, actions: actions, steps: steps, answeredSteps: [],
+            macros: macros, timeout: Int(config.milterTimeout), socketMode: config.socketMode,
+            socketGroup: config.socketGroup, notice: notice)
+    }
+
+    /// The reply for a message whose handling failed, as configured.
+    func failReply() -> Reply {
+        switch failAction {
+        case .accept: .continue
+        case .tempfail: .tempfail(451, "4.7.1", "Breakwater could not check this message; try again later")
+        }
+    }
+
+    /// Logs a verdict's line and its storm events.
+    func log(_ verdict: Verdict, facts: MessageFacts, recipientCount: Int) {
+        if let line = DecisionLog.line(for: verdict, facts: facts, recipientCount: recipientCount) {
+            logger.notice("\(line)")
+        } else if logger.logLevel <= .debug {
+            logger.debug(Logger.Message(stringLiteral: "\(DecisionLog.queue(facts.queueID)): breakwater: accept reason=\(verdict.reason) "
+                + "audience=\(verdict.figures.audience) rcpts=\(recipientCount)"))
+        }
+        for event in verdict.events {
+            let line = DecisionLog.line(for: event, queueID: facts.queueID)
+            if event.kind == .tripped { logger.warning("\(line)") } else { logger.notice("\(line)") }
+        }
+    }
+}

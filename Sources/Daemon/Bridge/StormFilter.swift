@@ -1,0 +1,109 @@
+import Logging
+import Milter
+import StormCore
+
+/// One MTA connection's filter: collects a message's facts step by step, asks the engine once
+/// at end of headers, and applies the verdict at end of message. Several messages may pass on
+/// one connection; each starts at MAIL FROM and ends at end of message or abort.
+///
+/// Nothing before end of message is answered (the steps are negotiated "no reply"), so no
+/// recipient goes uncounted and the MTA never waits for Breakwater before DATA ends.
+final class StormFilter: MilterHandler {
+    private let service: FilterService
+    private var clientAddress: String?
+    private var draft: MessageDraft?
+
+    init(service: FilterService) { self.service = service }
+
+    func connect(hostname: String, address: String?, macros: borrowing Macros) -> Reply {
+        clientAddress = address
+        return .continue
+    }
+
+    func mailFrom(args: [String], macros: borrowing Macros) -> Reply {
+        // why: the sender keeps its ESMTP parameters (the engine parses them away); a new MAIL
+        // always starts a new message, whatever the last one left behind.
+        draft = MessageDraft(sender: args.joined(separator: " "), saslUser: macros["auth_authen"],
+                             clientAddress: clientAddress, queueID: macros["i"])
+        return .continue
+    }
+
+    func recipient(args: [String], macros: borrowing Macros) -> Reply {
+        // why: only the address, exactly as sent: a trim deletes recipients by this spelling.
+        if let raw = args.first { draft?.addRecipient(raw) }
+        return .continue
+    }
+
+    func header(name: String, value: String) -> Reply {
+        draft?.addHeader(name: name, value: value)
+        return .continue
+    }
+
+    func endOfHeaders(macros: borrowing Macros) -> Reply {
+        guard draft != nil else { return .continue }
+        draft?.noteQueueID(macros["i"])
+        decide()
+        return .continue
+    }
+
+    func endOfMessage(editor: borrowing MessageEditor, macros: borrowing Macros) -> Reply {
+        defer { draft = nil }
+        guard draft != nil else { return .continue }
+        draft?.noteQueueID(macros["i"])
+        if draft?.verdict == nil { decide() }
+        guard let message = draft, let verdict = message.verdict else { return .continue }
+        return apply(verdict, to: message, editor: editor)
+    }
+
+    func abort() { draft = nil }
+
+    func close() { draft = nil }
+
+    private func decide() {
+        guard let facts = draft?.facts else { return }
+        draft?.verdict = service.engine.decide(facts, at: service.clock())
+    }
+
+    /// Carries the verdict out through the MTA and says what happened in the log.
+    private func apply(_ original: Verdict, to message: MessageDraft, editor: borrowing MessageEditor) -> Reply {
+        var verdict = original
+        if verdict.action == .trim && message.droppedRecipients {
+            // why: a trim must delete every recipient; past the kept ones it cannot, and a
+            // half-trimmed storm reply would still reach the rest. Refusing keeps it out.
+            verdict.action = .reject
+            verdict.smtpCode = 550
+            verdict.enhancedCode = "5.7.1"
+            verdict.text = verdict.text ?? "Reply-all to too many recipients refused. Reply to the sender only."
+        }
+        service.log(verdict, facts: message.facts, recipientCount: message.recipientCount)
+        do throws(MilterError) {
+            switch verdict.action {
+            case .reject:
+                return .reject(code: verdict.smtpCode ?? 550, enhanced: verdict.enhancedCode ?? "5.7.1",
+                               text: [verdict.text ?? "Reply-all refused by Breakwater"])
+            case .defer:
+                return .tempfail(code: verdict.smtpCode ?? 450, enhanced: verdict.enhancedCode ?? "4.7.1",
+                                 text: [verdict.text ?? "Reply-all deferred by Breakwater"])
+            case .hold:
+                try addHeaders(verdict, editor)
+                try editor.quarantine(reason: verdict.text ?? "breakwater: held")
+            case .trim:
+                // why: the author first, so a failure half way never leaves nobody to deliver to.
+                for recipient in verdict.recipientsToAdd { try editor.addRecipient(recipient) }
+                for recipient in verdict.recipientsToRemove { try editor.deleteRecipient(recipient) }
+                try addHeaders(verdict, editor)
+            case .tag, .accept:
+                try addHeaders(verdict, editor)
+            }
+        } catch {
+            service.logger.error(Logger.Message(stringLiteral: "\(DecisionLog.queue(message.facts.queueID)): breakwater: filter fault: \(error); "
+                + "fail_action=\(service.failAction.rawValue)"))
+            return service.failReply()
+        }
+        return .continue
+    }
+
+    private func addHeaders(_ verdict: Verdict, _ editor: borrowing MessageEditor) throws(MilterError) {
+        for field in verdict.headersToAdd { try editor.addHeader(field.name, field.value) }
+    }
+}

@@ -1,0 +1,72 @@
+/// One `key = value` setting as written, with the line it starts on.
+public struct ConfigLine: Sendable, Equatable {
+    /// The key, as written.
+    public var key: String
+    /// The value: continuation lines joined with a space, surrounding blanks removed.
+    public var value: String
+    /// 1-based line where the setting starts.
+    public var line: Int
+}
+
+/// Splits configuration text into settings the way Postfix reads main.cf: `#` starts a comment
+/// line, blank lines are ignored, a line that starts with whitespace continues the previous
+/// value. Nothing here knows any key; `ConfigLoader` gives them meaning.
+enum ConfigLines {
+    static func split(_ text: String, file: String) -> (lines: [ConfigLine], problems: [ConfigProblem]) {
+        var out: [ConfigLine] = []
+        var problems: [ConfigProblem] = []
+        var number = 0
+        // why: only a well-formed setting may be continued; after a bad line its continuation
+        // lines are skipped silently (the bad line was already reported).
+        enum Previous { case nothing, setting, bad }
+        var previous = Previous.nothing
+        // why: "\r\n" is one Character in Swift, so a CRLF file must be split on both.
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            number += 1
+            var line = Substring(raw)
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            let body = line.trimmingBlanks
+            if body.isEmpty || body.hasPrefix("#") { continue }
+            if let first = line.first, first == " " || first == "\t" {
+                switch previous {
+                case .setting:
+                    let old = out[out.count - 1].value
+                    out[out.count - 1].value = old.isEmpty ? String(body) : old + " " + body
+                case .bad:
+                    break
+                case .nothing:
+                    problems.append(ConfigProblem(file: file, line: number,
+                        message: "continuation line (starts with whitespace) with no setting before it"))
+                    previous = .bad
+                }
+                continue
+            }
+            guard let equals = body.firstIndex(of: "=") else {
+                problems.append(ConfigProblem(file: file, line: number,
+                    message: "expected \"key = value\", got \"\(LogText.cut(String(body), maxBytes: 60))\""))
+                previous = .bad
+                continue
+            }
+            let key = String(body[..<equals].trimmingBlanks)
+            let value = String(body[body.index(after: equals)...].trimmingBlanks)
+            guard !key.isEmpty else {
+                problems.append(ConfigProblem(file: file, line: number, message: "missing key before \"=\""))
+                previous = .bad
+                continue
+            }
+            out.append(ConfigLine(key: key, value: value, line: number))
+            previous = .setting
+        }
+        return (out, problems)
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs.
+    var trimmingBlanks: Substring {
+        let s = Substring(self)
+        guard let start = s.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return s[s.endIndex...] }
+        let end = s.lastIndex(where: { $0 != " " && $0 != "\t" })!
+        return s[start...end]
+    }
+}

@@ -1,0 +1,257 @@
+import Logging
+import Milter
+import StormCore
+
+/// Reads `breakwater.conf` into a `DaemonConfig`, collecting every problem with its line.
+public enum ConfigLoader {
+    /// Where `breakwater run` and `check-config` look when no file is named.
+    public static let defaultPath = "/etc/breakwater/breakwater.conf"
+
+    /// Reads and parses the file at `path`. An unreadable file is one problem at line 0.
+    public static func load(path: String) -> Result<DaemonConfig, ConfigErrors> {
+        switch FileIO.read(path, limit: 16 << 20) {
+        case .failure(let why):
+            return .failure(ConfigErrors(problems: [ConfigProblem(file: path, line: 0, message: "cannot read the configuration: \(why.reason)")]))
+        case .success(let bytes):
+            return parse(String(decoding: bytes, as: UTF8.self), file: path)
+        }
+    }
+
+    /// Parses configuration text; `file` names it in problems.
+    public static func parse(_ text: String, file: String) -> Result<DaemonConfig, ConfigErrors> {
+        let (lines, syntax) = ConfigLines.split(text, file: file)
+        var problems = syntax
+        var config = DaemonConfig()
+        var replies: [Rule: (spec: ConfigValues.ReplySpec, line: ConfigLine)] = [:]
+        for line in lines {
+            func problem(_ message: String) {
+                problems.append(ConfigProblem(file: file, line: line.line, message: message))
+            }
+            if let (rule, isReply) = ruleKey(line.key) {
+                if isReply {
+                    switch ConfigValues.reply(line.value) {
+                    case .success(let spec): replies[rule] = (spec, line)
+                    case .failure(let e): problem("\(line.key): \(e.message)")
+                    }
+                } else {
+                    switch ConfigValues.action(line.value) {
+                    case .success(let a):
+                        var ra = config.policy.action(for: rule)
+                        ra.action = a
+                        config.policy.actions[rule] = ra
+                    case .failure(let e): problem("\(line.key): \(e.message)")
+                    }
+                }
+                continue
+            }
+            guard let setter = settings[line.key.lowercased()] else {
+                var message = "unknown key \(LogText.quoted(line.key, maxBytes: 60))"
+                if let near = closestKey(to: line.key) { message += " (did you mean \"\(near)\"?)" }
+                problem(message)
+                continue
+            }
+            if let message = setter(&config, line.value) { problem("\(line.key): \(message)") }
+        }
+
+        // A reply code must suit its rule's action, wherever each was written.
+        for (rule, entry) in replies {
+            var ra = config.policy.action(for: rule)
+            let actionKey = keyPrefix(rule) + "_action"
+            if let code = entry.spec.code {
+                let wanted: ClosedRange<Int>? = ra.action == .reject ? 500...599 : ra.action == .defer ? 400...499 : nil
+                if let wanted, !wanted.contains(code) {
+                    problems.append(ConfigProblem(file: file, line: entry.line.line, message:
+                        "\(entry.line.key): code \(code) does not suit \(actionKey) = \(ra.action.rawValue) "
+                        + "(\(ra.action == .reject ? "reject needs a 5xx code, e.g. 550 5.7.1" : "defer needs a 4xx code, e.g. 450 4.7.1"))"))
+                    continue
+                }
+            }
+            ra.code = entry.spec.code
+            ra.enhancedCode = entry.spec.enhanced
+            if let text = entry.spec.text { ra.text = text }
+            config.policy.actions[rule] = ra
+        }
+
+        // why: the value parsers already refuse what these would catch at a line, so whatever
+        // is left concerns the policy as a whole.
+        problems += config.policy.problems().map { ConfigProblem(file: file, line: 0, message: $0) }
+        guard problems.isEmpty else {
+            return .failure(ConfigErrors(problems: problems.sorted { $0.line < $1.line }))
+        }
+        return .success(config)
+    }
+
+    /// Every key the file may contain, sorted.
+    public static var keys: [String] {
+        (Array(settings.keys) + Rule.allCases.flatMap { [keyPrefix($0) + "_action", keyPrefix($0) + "_reply"] }).sorted()
+    }
+
+    /// `hard_gate` for `.hardGate`: how a rule is spelled in keys.
+    static func keyPrefix(_ rule: Rule) -> String {
+        rule.rawValue.replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// The rule a `R_action` / `R_reply` key is about, and whether it is the reply.
+    private static func ruleKey(_ key: String) -> (Rule, Bool)? {
+        let k = key.lowercased()
+        for rule in Rule.allCases {
+            let p = keyPrefix(rule)
+            if k == p + "_action" { return (rule, false) }
+            if k == p + "_reply" { return (rule, true) }
+        }
+        return nil
+    }
+
+    /// The known key nearest to a misspelt one, if it is near enough to be a typo.
+    static func closestKey(to key: String) -> String? {
+        let k = key.lowercased()
+        var best: (key: String, distance: Int)?
+        for candidate in keys {
+            let d = editDistance(k, candidate)
+            if d <= max(2, candidate.count / 3), d < (best?.distance ?? Int.max) { best = (candidate, d) }
+        }
+        if let best { return best.key }
+        // why: a bare word ("trehshold") is most likely the last part of a key ("reply_all_threshold").
+        for candidate in keys {
+            guard let tail = candidate.split(separator: "_").last, tail.count >= 5 else { continue }
+            let d = editDistance(k, String(tail))
+            if d <= 2, d < (best?.distance ?? Int.max) { best = (candidate, d) }
+        }
+        return best?.key
+    }
+
+    /// Levenshtein distance (bounded inputs: keys are short; longer text is cut first).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a.utf8.prefix(64)), y = Array(b.utf8.prefix(64))
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var previous = Array(0...y.count)
+        var current = previous
+        for i in 1...x.count {
+            current[0] = i
+            for j in 1...y.count {
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1,
+                                       previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[y.count]
+    }
+
+    typealias Setter = @Sendable (inout DaemonConfig, String) -> String?
+
+    /// Applies a parse result, or returns its error text.
+    private static func set<T>(_ parsed: ConfigValues.Parsed<T>, _ apply: (T) -> Void) -> String? {
+        switch parsed {
+        case .success(let v): apply(v); return nil
+        case .failure(let e): return e.message
+        }
+    }
+
+    /// Every plain key and how it is read.
+    static let settings: [String: Setter] = [
+        "listen": { c, v in
+            do throws(MilterError) { c.listen = try ListenAddress(parsing: v); return nil } catch {
+                if case let .badListenAddress(_, reason) = error {
+                    return "\(LogText.quoted(v, maxBytes: 120)) is not a listen address: \(reason)"
+                }
+                return "\(error)"
+            }
+        },
+        "socket_mode": { c, v in set(ConfigValues.fileMode(v)) { c.socketMode = $0 } },
+        "socket_group": { c, v in c.socketGroup = v.isEmpty ? nil : v; return nil },
+        "milter_timeout": { c, v in set(ConfigValues.duration(v)) { c.milterTimeout = $0 } },
+
+        "virtual_alias_maps": { c, v in c.virtualAliasMaps = tablePaths(v); return nil },
+        "alias_maps": { c, v in c.aliasMaps = tablePaths(v); return nil },
+        "list_size_maps": { c, v in c.listSizeMaps = tablePaths(v); return nil },
+        "recipient_delimiter": { c, v in c.policy.recipientDelimiter = v; return nil },
+        "local_domains": { c, v in c.localDomains = ConfigValues.list(v).map { $0.lowercased() }; return nil },
+
+        "reply_all_threshold": { c, v in set(ConfigValues.integer(v)) { c.policy.replyAllThreshold = $0 } },
+        "trip_replies": { c, v in set(ConfigValues.integer(v)) { c.policy.tripReplies = $0 } },
+        "trip_window": { c, v in set(ConfigValues.duration(v)) { c.policy.window = $0 } },
+        "delivery_budget": { c, v in set(ConfigValues.optionalInteger(v)) { c.policy.deliveryBudget = $0 } },
+        "hard_gate": { c, v in set(ConfigValues.optionalInteger(v)) { c.policy.hardGate = $0 } },
+        "block_duration": { c, v in set(ConfigValues.duration(v)) { c.policy.blockDuration = $0 } },
+        "extend_block_while_active": { c, v in set(ConfigValues.boolean(v)) { c.policy.extendBlockWhileActive = $0 } },
+        "quiet_release": { c, v in set(ConfigValues.optionalDuration(v)) { c.policy.quietRelease = $0 } },
+        "first_send_guard": { c, v in set(ConfigValues.optionalInteger(v)) { c.policy.firstSendGuard = $0 } },
+        "approved_senders": { c, v in
+            c.policy.approvedSenders = Set(ConfigValues.list(v).map { unbracket($0).lowercased() }); return nil
+        },
+        "stop_auto_replies": { c, v in set(ConfigValues.boolean(v)) { c.policy.stopAutoReplies = $0 } },
+        "auto_reply_min_audience": { c, v in set(ConfigValues.integer(v)) { c.policy.autoReplyMinAudience = $0 } },
+        "auto_response_suppress_means_auto": { c, v in
+            set(ConfigValues.boolean(v)) { c.policy.autoResponseSuppressMeansAuto = $0 }
+        },
+        "learn_from_envelope": { c, v in set(ConfigValues.optionalInteger(v, in: 2...Int.max)) { c.policy.learnFromEnvelope = $0 } },
+
+        "exempt_senders": { c, v in
+            var senders = Set<String>(), domains = Set<String>(), bad: [String] = []
+            for item in ConfigValues.list(v).map(unbracket) {
+                if item.hasPrefix("@"), item.count > 1, !item.dropFirst().contains("@") {
+                    domains.insert(String(item.dropFirst()).lowercased())
+                } else if let at = item.lastIndex(of: "@"), at != item.startIndex, item.index(after: at) != item.endIndex {
+                    senders.insert(item.lowercased())
+                } else {
+                    bad.append(item)
+                }
+            }
+            c.policy.exemptions.senders = senders
+            c.policy.exemptions.senderDomains = domains
+            return bad.isEmpty ? nil : bad.map { LogText.quoted($0, maxBytes: 80) }.joined(separator: ", ")
+                + " is not an address (write user@domain, or @domain for a whole domain)"
+        },
+        "exempt_sasl_users": { c, v in c.policy.exemptions.saslUsers = Set(ConfigValues.list(v)); return nil },
+        "exempt_client_networks": { c, v in
+            var networks: [ClientNetwork] = [], bad: [String] = []
+            for item in ConfigValues.list(v) {
+                if let n = ClientNetwork(cidr: item) { networks.append(n) } else { bad.append(item) }
+            }
+            c.policy.exemptions.clientNetworks = networks
+            return bad.isEmpty ? nil : bad.map { LogText.quoted($0, maxBytes: 80) }.joined(separator: ", ")
+                + " is not a network (write 192.0.2.0/24, 2001:db8::/32 or a single address)"
+        },
+        "exempt_threads": { c, v in c.policy.exemptions.threads = Set(ConfigValues.list(v)); return nil },
+
+        "header_name": { c, v in
+            guard !v.isEmpty, v.utf8.allSatisfy({ $0 >= 33 && $0 <= 126 && $0 != UInt8(ascii: ":") }) else {
+                return "\(LogText.quoted(v, maxBytes: 80)) is not a header name (printable ASCII, no spaces or colon)"
+            }
+            c.policy.headerName = v
+            return nil
+        },
+        "add_seen_header": { c, v in set(ConfigValues.boolean(v)) { c.policy.addSeenHeader = $0 } },
+
+        "snapshot_path": { c, v in
+            guard v.isEmpty || v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
+            c.snapshotPath = v
+            return nil
+        },
+        "snapshot_interval": { c, v in set(ConfigValues.optionalDuration(v)) { c.snapshotInterval = $0 } },
+        "max_threads": { c, v in set(ConfigValues.integer(v)) { c.maxThreads = $0 } },
+        "thread_ttl": { c, v in set(ConfigValues.duration(v)) { c.threadTTL = $0 } },
+
+        "fail_action": { c, v in set(ConfigValues.choice(v, FailAction.allCases.map { ($0.rawValue, $0) })) { c.failAction = $0 } },
+        "log_level": { c, v in
+            set(ConfigValues.choice(v, [("debug", Logger.Level.debug), ("info", .info), ("notice", .notice),
+                                        ("warning", .warning), ("error", .error)])) { c.logLevel = $0 }
+        },
+    ]
+
+    /// Table files; a Postfix type prefix (`hash:/etc/postfix/virtual`) names the source text
+    /// file the admin edits, which is what Breakwater reads.
+    private static func tablePaths(_ v: String) -> [String] {
+        ConfigValues.list(v).map { item in
+            for type in ["hash:", "btree:", "lmdb:", "cdb:", "dbm:", "texthash:"] where item.lowercased().hasPrefix(type) {
+                return String(item.dropFirst(type.count))
+            }
+            return item
+        }
+    }
+
+    private static func unbracket(_ s: String) -> String {
+        s.hasPrefix("<") && s.hasSuffix(">") && s.count >= 2 ? String(s.dropFirst().dropLast()) : s
+    }
+}

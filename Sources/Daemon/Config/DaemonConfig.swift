@@ -1,0 +1,78 @@
+public import Logging
+public import Milter
+public import StormCore
+
+/// What a filter fault (a failed edit, a refused reply) does to the message.
+public enum FailAction: String, Sendable, Equatable, CaseIterable {
+    /// Let the message through unchanged: a broken filter must not stop mail.
+    case accept
+    /// Answer 451 4.7.1 so the client retries later.
+    case tempfail
+}
+
+/// Everything `breakwater.conf` says: the daemon's own settings and the storm policy.
+///
+/// Defaults are those of the shipped `Packaging/breakwater.conf`; a missing default config
+/// file means exactly these.
+public struct DaemonConfig: Sendable, Equatable {
+    /// Where libmilter listens.
+    public var listen: ListenAddress = .inet(host: "127.0.0.1", port: 8894)
+    /// File mode of a unix socket.
+    public var socketMode: UInt32 = 0o660
+    /// Group of a unix socket (Postfix needs its own group to connect); nil leaves it alone.
+    public var socketGroup: String? = "postfix"
+    /// Seconds libmilter waits on a silent MTA.
+    public var milterTimeout: Int64 = 30
+
+    /// Postfix virtual(5) source files.
+    public var virtualAliasMaps: [String] = []
+    /// aliases(5) files.
+    public var aliasMaps: [String] = []
+    /// `address size` files.
+    public var listSizeMaps: [String] = []
+    /// Domains where aliases(5) names apply; empty means every domain.
+    public var localDomains: [String] = []
+
+    /// The storm engine's knobs.
+    public var policy = StormPolicy()
+
+    /// Where the ledger is kept between runs; empty turns snapshots off.
+    public var snapshotPath = "/var/lib/breakwater/ledger.snapshot"
+    /// Seconds between snapshots; nil writes one only at stop.
+    public var snapshotInterval: Int64? = 10
+    /// Most threads the ledger remembers.
+    public var maxThreads = LedgerLimits().maxThreads
+    /// Seconds after which an idle thread is forgotten.
+    public var threadTTL = LedgerLimits().threadTTL
+
+    /// What a filter fault does to the message.
+    public var failAction = FailAction.accept
+    /// Least important entry logged.
+    public var logLevel = Logger.Level.info
+
+    /// The built-in defaults.
+    public init() {}
+
+    /// The audience tables to load, in the order the engine reads them.
+    public var audienceSources: [AudienceSource] {
+        virtualAliasMaps.map { .virtualAliases(path: $0) } + aliasMaps.map { .aliases(path: $0) }
+            + listSizeMaps.map { .sizes(path: $0) }
+    }
+
+    /// How table addresses are matched.
+    public var audienceOptions: AudienceOptions {
+        AudienceOptions(recipientDelimiter: policy.recipientDelimiter, localDomains: Set(localDomains))
+    }
+
+    /// The ledger's bounds.
+    public var ledgerLimits: LedgerLimits {
+        LedgerLimits(maxThreads: maxThreads, threadTTL: threadTTL)
+    }
+
+    /// Settings that a reload (SIGUSR1) cannot change, with their values, for the restart notice.
+    var restartOnly: [(key: String, value: String)] {
+        [("listen", listen.description), ("socket_mode", String(socketMode, radix: 8)),
+         ("socket_group", socketGroup ?? ""), ("milter_timeout", "\(milterTimeout)"),
+         ("snapshot_path", snapshotPath), ("max_threads", "\(maxThreads)"), ("thread_ttl", "\(threadTTL)")]
+    }
+}

@@ -1,0 +1,162 @@
+import Glibc
+import Logging
+import Milter
+import StormCore
+import Synchronization
+
+/// `breakwater run`: loads the configuration, restores the ledger, serves libmilter until a
+/// stop signal, then writes the snapshot. Everything the command does lives here so tests can
+/// reach it; the executable only parses arguments.
+public enum DaemonRuntime {
+    /// Exit statuses, as sysexits.h names them.
+    public enum ExitStatus: Int32 {
+        case ok = 0
+        case startFailed = 69   // EX_UNAVAILABLE
+        case config = 78        // EX_CONFIG
+    }
+
+    /// Where the configuration comes from.
+    public struct Options: Sendable {
+        /// The file to read.
+        public var configPath: String
+        /// True when the admin named the file (a missing one is then an error).
+        public var explicit: Bool
+        /// Log to stderr instead of syslog.
+        public var foreground: Bool
+
+        public init(configPath: String, explicit: Bool, foreground: Bool) {
+            self.configPath = configPath
+            self.explicit = explicit
+            self.foreground = foreground
+        }
+    }
+
+    /// Runs the daemon to its end and returns the exit status. Call once per process, after
+    /// `DaemonSignals.block()`.
+    public static func run(_ options: Options) -> ExitStatus {
+        LoggingSystem.bootstrap { _ in
+            DaemonLogHandler(destination: options.foreground ? .standardError : .syslog)
+        }
+        let logger = Logger(label: "breakwater")
+
+        guard let config = initialConfig(options, logger: logger) else { return .config }
+        DaemonLogHandler.setThreshold(config.logLevel)
+        logger.notice(Logger.Message(stringLiteral: "breakwater \(BreakwaterVersion.string) starting: listen=\(config.listen) "
+            + "snapshot=\(config.snapshotPath.isEmpty ? "off" : config.snapshotPath)"))
+
+        let directory = AudienceTables.load(config, logger: logger)
+        logger.info("audience: \(AudienceTables.summary(config, directory))")
+        let store = SnapshotStore(path: config.snapshotPath)
+        let now = FilterService.systemClock()
+        let ledger = store.restore(limits: config.ledgerLimits, now: now, logger: logger)
+        let engine = StormEngine(policy: config.policy, directory: directory, ledger: ledger)
+        let service = FilterService(engine: engine, logger: logger, failAction: config.failAction)
+
+        let housekeeper = Housekeeper(service: service, store: store, interval: config.snapshotInterval)
+        // why: an expiry due while the daemon was down is logged at start, not ten seconds later.
+        housekeeper.sweep()
+        if !housekeeper.start() { logger.error("cannot start the snapshot thread; snapshots only at stop") }
+        let reloader = Reloader(options: options, current: config, service: service, housekeeper: housekeeper)
+        if !DaemonSignals.startReloadThread({ reloader.reload() }) {
+            logger.error("cannot start the reload thread; SIGUSR1 will be ignored")
+        }
+
+        let milter = FilterService.milterConfiguration(config) { logger.notice("\($0)") }
+        logger.notice("listening on \(config.listen) (Postfix: smtpd_milters = \(config.listen))")
+        var status = ExitStatus.ok
+        do throws(MilterError) {
+            try MilterRunner.run(milter) { service.makeHandler() }
+            logger.notice("stop requested; libmilter has stopped")
+        } catch {
+            switch error {
+            case .startFailed, .badListenAddress, .alreadyStarted:
+                logger.error("\(error)")
+                status = .startFailed
+            default:
+                // why: after a SIGINT libmilter reports its loop as failed; the state is still good.
+                logger.warning("\(error)")
+            }
+        }
+        housekeeper.stop()
+        // why: after a failed start another instance may own the snapshot; leave it alone.
+        if store.isEnabled, status == .ok {
+            if housekeeper.saveSnapshot() {
+                let totals = engine.ledger.totals(now: service.clock())
+                logger.notice(Logger.Message(stringLiteral: "snapshot written to \(store.path): \(totals.threads) threads, "
+                    + "\(totals.activeStorms) storms blocked"))
+            }
+        }
+        logger.notice("breakwater stopped")
+        return status
+    }
+
+    /// The configuration at start; nil (with each problem logged) when it is unusable.
+    static func initialConfig(_ options: Options, logger: Logger) -> DaemonConfig? {
+        switch read(options) {
+        case .success(let (config, usedDefaults)):
+            if usedDefaults {
+                logger.notice("no configuration file at \(options.configPath); using the built-in defaults")
+            }
+            return config
+        case .failure(let errors):
+            for p in errors.problems { logger.error("\(p)") }
+            logger.error(Logger.Message(stringLiteral: "configuration has \(errors.problems.count) problem\(errors.problems.count == 1 ? "" : "s"); "
+                + "not starting (check it with: breakwater check-config \(options.configPath))"))
+            return nil
+        }
+    }
+
+    /// Reads the configuration; a missing default file means the built-in defaults.
+    static func read(_ options: Options) -> Result<(DaemonConfig, Bool), ConfigErrors> {
+        if !options.explicit && !FileIO.exists(options.configPath) {
+            return .success((DaemonConfig(), true))
+        }
+        return ConfigLoader.load(path: options.configPath).map { ($0, false) }
+    }
+}
+
+/// SIGUSR1: reads the configuration and tables again and swaps them in at once; a bad new
+/// configuration is logged, problem by problem, and the one in force is kept.
+final class Reloader: Sendable {
+    private let options: DaemonRuntime.Options
+    private let current: Mutex<DaemonConfig>
+    private let service: FilterService
+    private let housekeeper: Housekeeper
+
+    init(options: DaemonRuntime.Options, current: DaemonConfig, service: FilterService, housekeeper: Housekeeper) {
+        self.options = options
+        self.current = Mutex(current)
+        self.service = service
+        self.housekeeper = housekeeper
+    }
+
+    func reload() {
+        let logger = service.logger
+        logger.notice("SIGUSR1: reloading \(options.configPath)")
+        let config: DaemonConfig
+        switch DaemonRuntime.read(options) {
+        case .failure(let errors):
+            for p in errors.problems { logger.error("\(p)") }
+            logger.error(Logger.Message(stringLiteral: "reload failed with \(errors.problems.count) problem\(errors.problems.count == 1 ? "" : "s"); "
+                + "keeping the configuration in force"))
+            return
+        case .success(let (loaded, usedDefaults)):
+            if usedDefaults { logger.notice("no configuration file at \(options.configPath); using the built-in defaults") }
+            config = loaded
+        }
+        let directory = AudienceTables.load(config, logger: logger)
+        service.engine.reconfigure(policy: config.policy, directory: directory)
+        service.failAction = config.failAction
+        housekeeper.setInterval(config.snapshotInterval)
+        DaemonLogHandler.setThreshold(config.logLevel)
+        let old = current.withLock { c -> DaemonConfig in
+            defer { c = config }
+            return c
+        }
+        for (before, after) in zip(old.restartOnly, config.restartOnly) where before.value != after.value {
+            logger.warning(Logger.Message(stringLiteral: "\(after.key) changed from \"\(before.value)\" to \"\(after.value)\": "
+                + "restart breakwater to apply it (a reload keeps the old value)"))
+        }
+        logger.notice("reloaded \(options.configPath): \(AudienceTables.summary(config, directory))")
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Daemon
+import Glibc
+
+/// `breakwater`: the milter daemon and its admin verbs.
+struct BreakwaterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "breakwater",
+        abstract: "A milter for Postfix that stops reply-all storms.",
+        discussion: """
+            Breakwater sits beside Postfix as a milter. For each message it works out how many \
+            mailboxes the recipients reach once lists are expanded, follows replies into threads, \
+            and stops the reply-alls that would flood everyone (reject, defer, hold, trim to the \
+            author, or only tag). Direct replies always pass.
+
+            Quick start:
+              breakwater check-config /etc/breakwater/breakwater.conf
+              breakwater run --foreground
+              postconf -e 'smtpd_milters = inet:127.0.0.1:8894' \\
+                          'non_smtpd_milters = inet:127.0.0.1:8894' \\
+                          'milter_default_action = tempfail'
+              postfix reload
+            """,
+        version: BreakwaterVersion.string,
+        subcommands: [Run.self, CheckConfig.self, Version.self])
+}
+
+extension BreakwaterCommand {
+    /// `breakwater run`.
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the milter daemon (what systemd starts).",
+            discussion: """
+                Listens where the configuration's `listen` says (default inet:127.0.0.1:8894) and \
+                filters every message Postfix hands it. Point Postfix at the same address:
+
+                  smtpd_milters = inet:127.0.0.1:8894
+                  non_smtpd_milters = inet:127.0.0.1:8894
+                  milter_default_action = tempfail
+
+                Breakwater does not fork: run it under systemd (Type=simple) or in a terminal. \
+                Without --foreground it logs to syslog, facility mail, next to Postfix's own lines.
+
+                Signals:
+                  SIGTERM, SIGINT, SIGHUP  stop (within ~5 s), writing the ledger snapshot first
+                  SIGUSR1                  reload the configuration and tables; a bad new \
+                configuration is logged and the old one kept. A changed `listen` needs a restart.
+
+                Exit status: 0 after a clean stop, 78 when the configuration is unusable, 69 when \
+                the socket cannot be opened.
+                """)
+
+        @Option(name: .shortAndLong, help: ArgumentHelp(
+            "The configuration file. A missing default file means built-in defaults; a missing named file is an error.",
+            valueName: "file"))
+        var config: String?
+
+        @Flag(help: "Log to standard error, one line per entry, instead of syslog.")
+        var foreground = false
+
+        func run() throws {
+            let status = DaemonRuntime.run(DaemonRuntime.Options(
+                configPath: config ?? ConfigLoader.defaultPath, explicit: config != nil, foreground: foreground))
+            if status != .ok { throw ExitCode(status.rawValue) }
+        }
+    }
+
+    /// `breakwater check-config`.
+    struct CheckConfig: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-config",
+            abstract: "Check a configuration file without starting anything.",
+            discussion: """
+                Prints every problem as FILE:LINE: MESSAGE (all of them, not just the first), then \
+                exits 78. When the file is good, prints FILE: OK and what it means: where the \
+                daemon will listen, where the ledger snapshot goes, and what the audience tables \
+                hold (table lines that cannot be read are shown as warnings; they do not stop the \
+                daemon). Run it before `systemctl reload breakwater` or `kill -USR1`.
+                """)
+
+        @Argument(help: ArgumentHelp("The configuration file to check.", valueName: "file"))
+        var file: String = ConfigLoader.defaultPath
+
+        func run() throws {
+            DaemonSignals.unblock()
+            let report = ConfigCheck.run(path: file)
+            for line in report.lines { print(line) }
+            if !report.ok { throw ExitCode(DaemonRuntime.ExitStatus.config.rawValue) }
+        }
+    }
+
+    /// `breakwater version`.
+    struct Version: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the version.")
+
+        func run() {
+            DaemonSignals.unblock()
+            print("breakwater \(BreakwaterVersion.string)")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// Stop, restart, snapshot and reload, on the real binary.
+@Suite(.enabled(if: Miltertest.isInstalled, "needs Debian's miltertest"))
+struct LifecycleTests {
+    static let stormReply = "storm_reply = 550 5.7.1 Thread {subject} is blocked"
+    static let blockedReply = ["code": "550", "enhanced": "5.7.1", "text": "Thread Welcome is blocked"]
+
+    @Test func aStormSurvivesARestart() throws {
+        let daemon = try RunningDaemon(Self.stormReply)
+        defer { daemon.finish() }
+        let root = "root-restart@example.test"
+        let trip = try daemon.script("storm", ["root": root, "trips": "2", "mode": "trip"].merging(Self.blockedReply) { a, _ in a })
+        try #require(trip.passed, "\(trip.output)\n\(daemon.log)")
+
+        let (ending, timedOut) = daemon.stop()
+        #expect(!timedOut, "SIGTERM ignored: \(daemon.log)")
+        #expect(ending == .exited(0), "\(ending): \(daemon.log)")
+        #expect(FileManager.default.fileExists(atPath: daemon.snapshotPath), "no snapshot: \(daemon.log)")
+        #expect(daemon.log.contains("1 storms blocked"), "\(daemon.log)")
+
+        try daemon.restart()
+        #expect(daemon.waitForLog("storms blocked) from"), "\(daemon.log)")
+        let blocked = try daemon.script("blocked", ["root": root].merging(Self.blockedReply) { a, _ in a })
+        #expect(blocked.passed, "\(blocked.output)\n\(daemon.log)")
+    }
+
+    @Test func anExpiredStormIsLoggedByTheBackgroundSweep() throws {
+        let daemon = try RunningDaemon("block_duration = 1s\n" + Self.stormReply)
+        defer { daemon.finish() }
+        let trip = try daemon.script("storm", ["root": "root-expire@example.test", "trips": "2", "mode": "trip"]
+            .merging(Self.blockedReply) { a, _ in a })
+        try #require(trip.passed, "\(trip.output)\n\(daemon.log)")
+        #expect(daemon.waitForLog("breakwater: storm expired", seconds: 15), "\(daemon.log)")
+    }
+
+    @Test func aMissingNamedConfigIsAnError() throws {
+        let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-tests")
+        defer { TestEnvironment.remove(folder) }
+        let child = try RunningDaemon.spawn(configPath: "\(folder)/absent.conf", log: "\(folder)/daemon.log")
+        let (ending, timedOut) = child.waitForExit(within: 30)
+        #expect(!timedOut && ending == .exited(78), "\(ending): \(child.output)")
+        #expect(child.output.contains("\(folder)/absent.conf: cannot read the configuration"), "\(child.output)")
+    }
+
+    @Test func aCorruptSnapshotIsSetAsideAndTheDaemonStillFilters() throws {
+        let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-tests")
+        try Data("BWLEDGER\u{1}\u{0}\u{0}\u{0}truncated".utf8).write(to: URL(fileURLWithPath: "\(folder)/ledger.snapshot"))
+        let daemon = try RunningDaemon("hard_gate = 40", folder: folder)
+        defer { daemon.finish() }
+        #expect(daemon.log.contains("is unusable"), "\(daemon.log)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(files.contains { $0.hasPrefix("ledger.snapshot.corrupt-") }, "\(files)")
+        let gate = try daemon.script("hardgate", ["code": "550", "enhanced": "5.7.1",
+            "text": "Reply-all to 51 recipients refused: \"Welcome\" reaches too many people. Reply to the sender only."])
+        #expect(gate.passed, "\(gate.output)\n\(daemon.log)")
+    }
+
+    @Test func anUnwritableSnapshotPathIsLoggedAndFilteringGoesOn() throws {
+        let daemon = try RunningDaemon("""
+            snapshot_path = /proc/breakwater-cannot-write-here/ledger.snapshot
+            hard_gate = 40
+            """)
+        defer { daemon.finish() }
+        #expect(daemon.waitForLog("cannot write snapshot"), "\(daemon.log)")
+        let direct = try daemon.script("direct")
+        #expect(direct.passed, "\(direct.output)\n\(daemon.log)")
+    }
+
+    @Test func sigusr1WithABrokenConfigKeepsTheOldOneAndAGoodOneApplies() throws {
+        let daemon = try RunningDaemon("hard_gate = 40")
+        defer { daemon.finish() }
+        let refused = ["code": "550", "enhanced": "5.7.1",
+                       "text": "Reply-all to 51 recipients refused: \"Welcome\" reaches too many people. Reply to the sender only."]
+        let before = try daemon.script("hardgate", refused, logName: "before")
+        try #require(before.passed, "\(before.output)\n\(daemon.log)")
+
+        // A typo and a bad duration: both named with file:line, the old gate stays.
+        try daemon.writeConfig("hard_gate = off\ntrehshold = 3\ntrip_window = soon")
+        daemon.process.send(SIGUSR1)
+        #expect(daemon.waitForLog("reload failed with 2 problems"), "\(daemon.log)")
+        let lines = daemon.log.split(separator: "\n")
+        let configLines = try String(contentsOfFile: daemon.configPath, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let typoLine = try #require(configLines.firstIndex { $0.hasPrefix("trehshold") }) + 1
+        #expect(lines.contains { $0.contains("\(daemon.configPath):\(typoLine): unknown key \"trehshold\"") }, "\(daemon.log)")
+        #expect(lines.contains { $0.contains("\(daemon.configPath):\(typoLine + 1): trip_window:") }, "\(daemon.log)")
+        let still = try daemon.script("hardgate", refused, logName: "still")
+        #expect(still.passed, "old hard gate no longer applied: \(still.output)\n\(daemon.log)")
+
+        // A good config without the gate: the same reply-all now passes.
+        try daemon.writeConfig("hard_gate = off\ntrip_replies = 100")
+        daemon.process.send(SIGUSR1)
+        #expect(daemon.waitForLog("reloaded \(daemon.configPath)"), "\(daemon.log)")
+        let after = try daemon.script("passes", ["root": "root-reload@example.test", "count": "5"], logName: "after")
+        #expect(after.passed, "new config not applied: \(after.output)\n\(daemon.log)")
+    }
+}
