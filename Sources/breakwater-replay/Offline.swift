@@ -1,0 +1,79 @@
+import ArgumentParser
+import Replay
+import StormCore
+
+/// `breakwater-replay offline`: sessions through the storm engine, in virtual time.
+struct Offline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run session files through the storm engine in process, with virtual time from the files.",
+        discussion: "The last line of the report is exactly \"N passed, N failed\".")
+
+    @Argument(help: "Session files.")
+    var files: [String]
+
+    @Option(help: "An \"address size\" file (may be repeated).")
+    var sizes: [String] = []
+
+    @Option(help: "A Postfix virtual(5) source file (may be repeated).")
+    var virtual: [String] = []
+
+    @Option(help: "An aliases(5) file (may be repeated).")
+    var aliases: [String] = []
+
+    @Option(help: "Reply-all threshold (audience).")
+    var threshold: Int?
+
+    @Option(help: "Reply-alls in the window that trip a storm.")
+    var tripReplies: Int?
+
+    @Option(help: "Storm window: seconds or 60m, 1h.")
+    var window: String?
+
+    @Option(help: "Delivery budget per window, or off.")
+    var budget: String?
+
+    @Option(help: "Hard gate (audience), or off.")
+    var hardGate: String?
+
+    @Option(help: "Block duration: seconds or 6h.")
+    var block: String?
+
+    @Flag(help: "Write the report as JSON.")
+    var json = false
+
+    func settings() throws -> PolicySettings {
+        var s = PolicySettings()
+        s.threshold = threshold
+        s.tripReplies = tripReplies
+        s.window = try window.map { try duration($0, "--window") }
+        s.block = try block.map { try duration($0, "--block") }
+        s.budget = try budget.map { try numberOrOff($0, "--budget") }
+        s.hardGate = try hardGate.map { try numberOrOff($0, "--hard-gate") }
+        return s
+    }
+
+    private func duration(_ text: String, _ flag: String) throws -> Int64 {
+        guard let d = TimeText.duration(text) else { throw ValidationError("\(flag) \"\(text)\" is not like 3600, 60m or 6h") }
+        return d
+    }
+
+    private func numberOrOff(_ text: String, _ flag: String) throws -> Int? {
+        if text == "off" { return nil }
+        guard let n = Int(text) else { throw ValidationError("\(flag) must be a whole number or off") }
+        return n
+    }
+
+    func validate() throws { _ = try settings() }
+
+    func run() throws {
+        let policy: StormPolicy
+        switch try settings().applied(to: StormPolicy()) {
+        case let .success(p): policy = p
+        case let .failure(problems): throw ValidationError(problems.description)
+        }
+        let sources = sizes.map { AudienceSource.sizes(path: $0) } + virtual.map { AudienceSource.virtualAliases(path: $0) }
+            + aliases.map { AudienceSource.aliases(path: $0) }
+        let report = OfflineReplay.run(OfflineReplay.Options(files: files, audienceSources: sources, policy: policy))
+        try finish(text: json ? report.json : report.text, status: report.exitStatus)
+    }
+}
