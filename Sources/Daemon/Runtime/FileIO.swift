@@ -41,7 +41,12 @@ public enum FileIO {
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) -> Result<Void, FileError> {
         let folder = directory(of: path)
         let temp = "\(folder)/.\(basename(of: path)).tmp.\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        var fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        if fd < 0, errno == ENOENT, mkdir(folder, 0o750) == 0 {
+            // First run outside the package (which creates /var/lib/breakwater): make the
+            // state folder, owner-only, rather than lose every snapshot to a missing folder.
+            fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        }
         guard fd >= 0 else { return .failure(FileError(errno, temp)) }
         var done = 0
         while done < bytes.count {
