@@ -92,27 +92,33 @@ enum LedgerSnapshot {
         let skip = max(0, threads - limits.maxThreads)
         for i in 0..<threads {
             var rec = ThreadRecord(key: MessageKey(rawValue: try r.u64()), audience: 0, now: 0)
+            var act = ThreadActivity()
             rec.audience = Int(clamping: try r.i64())
             rec.firstSeen = try r.i64()
             rec.lastSeen = try r.i64()
-            rec.lastReplyAll = try r.i64()
+            act.lastReplyAll = try r.i64()
             rec.blockedUntil = try r.i64()
-            rec.trippedAt = try r.i64()
-            rec.passedTotal = try r.u32()
-            rec.stoppedTotal = try r.u32()
-            rec.deliveriesPrevented = try r.u64()
+            act.trippedAt = try r.i64()
+            act.passedTotal = try r.u32()
+            act.stoppedTotal = try r.u32()
+            act.deliveriesPrevented = try r.u64()
             rec.subjectHash = try r.u64()
-            rec.storms = try r.u16()
+            act.storms = try r.u16()
             _ = try r.u8()
             rec.text = try r.bytes(Int(try r.u16()))
             if rec.text.count(where: { $0 == 0 }) > 2 { throw .corrupt("thread \(i): bad text") }
             let w = Int(try r.u32())
             guard w <= r.remaining / 16 else { throw .corrupt("thread \(i): window count \(w) exceeds the file") }
-            rec.window.reserveCapacity(w)
-            for _ in 0..<w { rec.window.append(WindowEntry(at: try r.i64(), audience: Int(clamping: try r.i64()))) }
+            act.window.reserveCapacity(w)
+            for _ in 0..<w { act.window.append(WindowEntry(at: try r.i64(), audience: Int(clamping: try r.i64()))) }
             let nr = Int(try r.u16())
             guard nr <= ThreadRecord.maxRepliers else { throw .corrupt("thread \(i): \(nr) repliers") }
-            for _ in 0..<nr { rec.repliers.append(try r.u64()) }
+            for _ in 0..<nr { act.repliers.append(try r.u64()) }
+            // A thread that never saw a reply-all keeps no activity storage, as before the restart.
+            if act.lastReplyAll != 0 || act.trippedAt != 0 || act.passedTotal != 0 || act.stoppedTotal != 0
+                || act.deliveriesPrevented != 0 || act.storms != 0 || !act.window.isEmpty || !act.repliers.isEmpty {
+                rec.activity.unique = act
+            }
             let nm = Int(try r.u16())
             var keys: [MessageKey] = []
             for _ in 0..<nm { keys.append(MessageKey(rawValue: try r.u64())) }

@@ -111,7 +111,6 @@ struct LedgerState: Sendable {
         for k in r.messages where index[k] == s { index[k] = nil }
         if r.subjectHash != 0, subjects[r.subjectHash] == s { subjects[r.subjectHash] = nil }
         slots[Int(s)] = ThreadRecord(key: MessageKey(rawValue: 0), audience: 0, now: 0)
-        slots[Int(s)].live = false
         freeSlots.append(s)
         count -= 1
     }

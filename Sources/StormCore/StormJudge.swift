@@ -48,7 +48,9 @@ extension LedgerState {
         } else {
             s = insert(key: a.key, audience: a.audience, now: now)
         }
-        slots[Int(s)].setText(rootID: a.rootID, subject: a.subject, author: a.author)
+        // The root id's text is kept only once the thread sees a reply-all (it is then known
+        // again from References): most announcements never do, and it is their largest text.
+        slots[Int(s)].setText(rootID: nil, subject: a.subject, author: a.author)
         setSubjectHash(a.subjectHash, for: s)
         return judgment(.announcement, slot: s, now: now)
     }
@@ -71,8 +73,8 @@ extension LedgerState {
             slots[Int(s)].setText(rootID: r.rootID, subject: r.subject, author: nil)
             setSubjectHash(r.subjectHash, for: s)
         }
-        if !r.subject.isEmpty, !slots[Int(s)].hasSubject {
-            slots[Int(s)].setText(rootID: nil, subject: r.subject, author: nil)
+        if (!r.subject.isEmpty && !slots[Int(s)].hasSubject) || !slots[Int(s)].hasRootID {
+            slots[Int(s)].setText(rootID: r.rootID, subject: r.subject, author: nil)
         }
         slots[Int(s)].audience = max(slots[Int(s)].audience, r.audience)
         if let e = endBlockIfDue(s, policy: policy, now: now) { events.append(e) }
