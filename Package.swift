@@ -35,18 +35,23 @@ let package = Package(
         .target(name: "Replay", dependencies: ["MilterWire", "StormCore"], exclude: ["SESSION-FORMAT.md"], swiftSettings: strict),
         // The daemon's parts: config, filter session, logging, snapshot file, signals. No policy of its own.
         .target(name: "Daemon", dependencies: [
-            "StormCore", "Milter",
+            "StormCore", "Milter", "Replay",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README-daemon-section.md"], swiftSettings: strict),
         // The `breakwater` command: wires the parts above.
         .executableTarget(name: "breakwater", dependencies: [
-            "Daemon", "StormCore", "Milter", "Replay",
+            "Daemon", "StormCore", "Milter", "Replay", "ReplayCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // The replay commands (live, offline, generate), shared by `breakwater replay` and `breakwater-replay`.
+        .target(name: "ReplayCLI", dependencies: [
+            "Replay", "MilterWire", "StormCore", "Daemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
         // The replay harness as its own command, usable against any milter.
         .executableTarget(name: "breakwater-replay", dependencies: [
-            "Replay", "MilterWire", "StormCore",
+            "ReplayCLI", "Replay", "MilterWire", "StormCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // A tiny filter on the Milter module: the thing MilterTests drive over a real socket.
@@ -62,7 +67,7 @@ let package = Package(
         .testTarget(name: "MilterTests", dependencies: ["Milter", "MilterWire", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore"], swiftSettings: strict),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "StormCore", "MilterWire", "TestSupport"], exclude: ["lua"],
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "StormCore", "MilterWire", "Replay", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
     ]
 )

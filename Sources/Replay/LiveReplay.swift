@@ -27,6 +27,8 @@ public enum LiveReplay {
         public var pacing: Pacing
         /// Longest wait for any reply.
         public var timeout: Duration
+        /// Keep every message's outcome in the report (`LiveReport.outcomes`).
+        public var keepOutcomes = false
 
         /// Options; defaults play once on one connection, as fast as possible, 10 s timeout.
         public init(files: [String], endpoint: String, concurrency: Int = 1, repeats: Int = 1,
@@ -100,7 +102,7 @@ public enum LiveReplay {
                         let job = round[i]
                         let session = files[job.file].sessions[job.session]
                         let run = player.play(session)
-                        local.add(run, session: session)
+                        local.add(run, session: session, file: files[job.file].name, keep: options.keepOutcomes)
                     }
                     collected.withLock { $0.merge(local) }
                 }
@@ -115,6 +117,7 @@ public enum LiveReplay {
             report.messages = c.messages
             report.tally = c.tally
             report.errors = c.errors
+            report.outcomes = c.outcomes.sorted { ($0.file, $0.line) < ($1.file, $1.line) }
             report.latency = LatencySummary(c.latencies)
         }
         report.tally.failures.sort { ($0.source.file, $0.source.line) < ($1.source.file, $1.source.line) }
@@ -129,12 +132,14 @@ public enum LiveReplay {
         var tally = ExpectationTally()
         var latencies: [Int64] = []
         var errors: [String] = []
+        var outcomes: [MessageOutcome] = []
 
-        mutating func add(_ run: SessionPlayer.Run, session: Session) {
+        mutating func add(_ run: SessionPlayer.Run, session: Session, file: String, keep: Bool) {
             sessions += 1
             messages += session.messages.count
             for (i, m) in session.messages.enumerated() {
                 tally.check(m, index: i, in: session, observed: run.observations[i])
+                if keep { outcomes.append(MessageOutcome(file: file, line: m.source.line, outcome: run.observations[i].summary)) }
             }
             latencies += run.latencies
             if let e = run.error, errors.count < 100 {
@@ -148,6 +153,7 @@ public enum LiveReplay {
             tally.merge(other.tally)
             latencies += other.latencies
             errors += other.errors.prefix(max(0, 100 - errors.count))
+            outcomes += other.outcomes
         }
     }
 }

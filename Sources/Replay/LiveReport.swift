@@ -46,6 +46,9 @@ public struct LiveReport: Sendable {
     public var errors: [String] = []
     /// Problems that stopped the run before it began.
     public var problems: [String] = []
+    /// Every message's outcome, by file and line, in file order; kept only when
+    /// `Options.keepOutcomes` asks (a load run of millions would not want them).
+    public var outcomes: [MessageOutcome] = []
 
     /// An empty report.
     public init() {}
@@ -107,5 +110,23 @@ public struct LiveReport: Sendable {
         var frac = String(n % Int64(scale))
         while frac.count < decimals { frac = "0" + frac }
         return decimals == 0 ? "\(whole)" : "\(whole).\(frac)"
+    }
+}
+
+/// What one played message got, where the file has it: for comparing a live run with an
+/// offline one, or two clients, message by message.
+public struct MessageOutcome: Sendable, Equatable {
+    /// The file as named on the command line.
+    public var file: String
+    /// Line of the message's `mail` line.
+    public var line: Int
+    /// `Observation.summary`: verdict and modifications.
+    public var outcome: String
+
+    /// An outcome at a place.
+    public init(file: String, line: Int, outcome: String) {
+        self.file = file
+        self.line = line
+        self.outcome = outcome
     }
 }

@@ -95,6 +95,21 @@ public enum Observation: Sendable, Equatable {
         }
     }
 
+    /// The whole outcome in one line, for comparing two runs message by message: the verdict
+    /// in file words, then each modification (`+header X-Breakwater`, `-rcpt <a@b>`).
+    public var summary: String {
+        switch self {
+        case .abortedUndecided: return "aborted"
+        case let .failed(error): return "failed: \(error)"
+        case let .decided(result):
+            var parts = [Self.verdictText(result)]
+            parts += result.addedHeaders.map { "+header \($0.name)" }
+            parts += result.addedRecipients.map { "+rcpt \($0)" }
+            parts += result.deletedRecipients.map { "-rcpt \($0)" }
+            return parts.joined(separator: " ")
+        }
+    }
+
     /// `accept`, `reject 550 5.7.1 "text"`, `tempfail (at rcpt)`: the verdict in file words.
     public static func verdictText(_ result: FilterOutcome) -> String {
         var s: String

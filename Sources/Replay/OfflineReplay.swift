@@ -14,6 +14,9 @@ public enum OfflineReplay {
         public var audienceOptions: AudienceOptions
         /// The policy to judge with.
         public var policy: StormPolicy
+        /// Tables already loaded elsewhere (the daemon's loader, for `--config`), with their
+        /// problems as warnings; when set, `audienceSources` is not read.
+        public var preloaded: (directory: AudienceDirectory, warnings: [String])?
 
         /// Options for the given files and policy.
         public init(files: [String], audienceSources: [AudienceSource] = [],
@@ -31,13 +34,18 @@ public enum OfflineReplay {
         do { files = try SessionParser.load(paths: options.files) } catch {
             return OfflineReport(problems: error.problems.map(\.description))
         }
+        let policyProblems = options.policy.problems()
+        guard policyProblems.isEmpty else { return OfflineReport(problems: policyProblems) }
+        if let preloaded = options.preloaded {
+            var report = run(files, policy: options.policy, directory: preloaded.directory)
+            report.warnings = preloaded.warnings
+            return report
+        }
         let (directory, tableProblems) = AudienceDirectory.load(options.audienceSources, options: options.audienceOptions)
         // why: an unreadable table (line 0) would silently shrink every audience; a bad line
         // in a big table is worth a warning, not a refusal.
         let fatal = tableProblems.filter { $0.line == 0 }
         guard fatal.isEmpty else { return OfflineReport(problems: fatal.map(\.description)) }
-        let policyProblems = options.policy.problems()
-        guard policyProblems.isEmpty else { return OfflineReport(problems: policyProblems) }
         var report = run(files, policy: options.policy, directory: directory)
         report.warnings = tableProblems.map(\.description)
         return report
@@ -80,6 +88,7 @@ public enum OfflineReplay {
                 observed = .decided(EngineBridge.outcome(of: verdict))
                 report.record(verdict, entry: &entry)
             }
+            entry.outcome = observed.summary
             report.tally.check(message, index: step.message, in: session, observed: observed)
             report.messages += 1
             report.entries.append(entry)

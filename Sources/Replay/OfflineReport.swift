@@ -24,6 +24,8 @@ public struct OfflineReport: Sendable {
         public var deliveriesPrevented = 0
         /// The thread key, when the engine remembers the thread.
         public var thread: String?
+        /// What a milter client would have seen, as `Observation.summary` words it.
+        public var outcome = ""
     }
 
     /// A storm event (tripped, expired, ...) as it happened in virtual time.

@@ -5,14 +5,22 @@ import MilterWire
 public enum SessionWriter {
     /// The whole file as text.
     public static func text(_ file: SessionFile) -> String {
-        var out = "# Breakwater session file (see Sources/Replay/SESSION-FORMAT.md)\n"
-        if let start = file.start { out += "start \(TimeText.timestampText(start))\n" }
+        var out = header(start: file.start)
         for session in file.sessions { write(session, to: &out) }
         return out
     }
 
-    /// One session, with its messages, appended to `out`.
-    public static func write(_ session: Session, to out: inout String) {
+    /// The file's opening lines: the comment and, if given, the `start` line.
+    public static func header(start: Int64?) -> String {
+        var out = "# Breakwater session file (see Sources/Replay/SESSION-FORMAT.md)\n"
+        if let start { out += "start \(TimeText.timestampText(start))\n" }
+        return out
+    }
+
+    /// One session, with its messages, appended to `out`. With `absoluteTimes`, each message's
+    /// `at` is taken as seconds since 1970 and written as a UTC time (the recorder's form, which
+    /// stays right whatever `start` the file it is appended to has).
+    public static func write(_ session: Session, to out: inout String, absoluteTimes: Bool = false) {
         out += "\nsession" + (session.name.isEmpty ? "" : " " + SessionText.token(session.name)) + "\n"
         if session.connect != .unspecified {
             let c = session.connect
@@ -27,7 +35,7 @@ public enum SessionWriter {
         }
         writeMacros(session.macros, stages: [.connect, .helo], to: &out)
         if let helo = session.helo { out += "helo " + SessionText.token(helo) + "\n" }
-        for message in session.messages { write(message, to: &out) }
+        for message in session.messages { write(message, to: &out, absoluteTimes: absoluteTimes) }
     }
 
     private static let stageWords: [(MacroStage, String)] = [
@@ -45,9 +53,11 @@ public enum SessionWriter {
         }
     }
 
-    private static func write(_ message: ScriptedMessage, to out: inout String) {
+    private static func write(_ message: ScriptedMessage, to out: inout String, absoluteTimes: Bool) {
         out += "\n"
-        if let at = message.at { out += "at +\(TimeText.durationText(at))\n" }
+        if let at = message.at {
+            out += absoluteTimes ? "at \(TimeText.timestampText(at))\n" : "at +\(TimeText.durationText(at))\n"
+        }
         writeMacros(message.macros, stages: [.mail, .rcpt, .data, .endOfHeaders, .endOfMessage], to: &out)
         out += "mail " + envelope(message.sender) + "\n"
         for r in message.recipients { out += "rcpt " + envelope(r) + "\n" }

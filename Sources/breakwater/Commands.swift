@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Glibc
+import ReplayCLI
 
 /// `breakwater`: the milter daemon and its admin verbs.
 struct BreakwaterCommand: ParsableCommand {
@@ -22,7 +23,19 @@ struct BreakwaterCommand: ParsableCommand {
               postfix reload
             """,
         version: BreakwaterVersion.string,
-        subcommands: [Run.self, CheckConfig.self, Version.self])
+        subcommands: [Run.self, CheckConfig.self, Replay.self, Version.self])
+
+    /// Parses and runs. why a main of our own: under `replay` a usage error exits 2, as the
+    /// replay commands promise (and `breakwater-replay` does); elsewhere ArgumentParser decides.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if CommandLine.arguments.dropFirst().first == "replay" { ReplayCommands.exit(for: error, under: self) }
+            exit(withError: error)
+        }
+    }
 }
 
 extension BreakwaterCommand {
@@ -87,6 +100,19 @@ extension BreakwaterCommand {
             for line in report.lines { print(line) }
             if !report.ok { throw ExitCode(DaemonRuntime.ExitStatus.config.rawValue) }
         }
+    }
+
+    /// `breakwater replay`: the replay harness, the same commands as `breakwater-replay`.
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay session files against a running milter or through the storm engine, or write scenarios.",
+            discussion: """
+                The same commands as the standalone `breakwater-replay`. `replay offline --config FILE` \
+                judges the files with the policy and audience tables of a breakwater.conf, read exactly \
+                as `breakwater run` reads it; policy options given beside it override it.
+
+                """ + ReplayCommands.exitStatusText,
+            subcommands: ReplayCommands.subcommands)
     }
 
     /// `breakwater version`.

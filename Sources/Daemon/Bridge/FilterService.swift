@@ -12,6 +12,8 @@ public final class FilterService: Sendable {
     let logger: Logger
     let clock: @Sendable () -> Instant
     private let failActionSetting: Mutex<FailAction>
+    /// Where connections are recorded as sessions; nil when `record_path` is empty.
+    let recorder: SessionRecorder?
 
     /// The modifications Breakwater may make, declared to the MTA.
     public static let actions: FilterActions = [.addHeaders, .addRecipients, .deleteRecipients, .quarantine]
@@ -24,10 +26,13 @@ public final class FilterService: Sendable {
         .endOfMessage: ["i"],
     ]
 
-    /// A service over `engine`, logging to `logger`, reading time from `clock`.
+    /// A service over `engine`, logging to `logger`, reading time from `clock`, recording
+    /// connections to `recorder` if one is given.
     public init(engine: StormEngine, logger: Logger, failAction: FailAction,
-                clock: @escaping @Sendable () -> Instant = FilterService.systemClock) {
+                clock: @escaping @Sendable () -> Instant = FilterService.systemClock,
+                recorder: SessionRecorder? = nil) {
         self.engine = engine
+        self.recorder = recorder
         self.logger = logger
         self.clock = clock
         failActionSetting = Mutex(failAction)
@@ -49,7 +54,9 @@ public final class FilterService: Sendable {
     public static func milterConfiguration(_ config: DaemonConfig, notice: @escaping @Sendable (String) -> Void)
         -> MilterConfiguration {
         MilterConfiguration(
-            name: "breakwater", listen: config.listen, actions: actions, steps: steps, answeredSteps: [],
+            // why HELO only when recording: it is the one step the verdict never needs.
+            name: "breakwater", listen: config.listen, actions: actions,
+            steps: config.recordPath.isEmpty ? steps : steps.union(.helo), answeredSteps: [],
             macros: macros, timeout: Int(config.milterTimeout), socketMode: config.socketMode,
             socketGroup: config.socketGroup, notice: notice)
     }

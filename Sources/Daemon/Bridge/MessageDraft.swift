@@ -32,10 +32,13 @@ struct MessageDraft {
         if facts.recipients.count < Self.maxRecipients { facts.recipients.append(raw) }
     }
 
-    mutating func addHeader(name: String, value: String) {
-        guard headerBytes < Self.maxHeaderBytes, Self.isRead(name) else { return }
+    /// Records a field the engine reads; true when it was recorded.
+    @discardableResult
+    mutating func addHeader(name: String, value: String) -> Bool {
+        guard headerBytes < Self.maxHeaderBytes, Self.isRead(name) else { return false }
         headerBytes += min(value.utf8.count, MessageHeaders.maxValueBytes)
         facts.headers.record(name: name, value: value)
+        return true
     }
 
     mutating func noteQueueID(_ id: String?) {

@@ -12,11 +12,19 @@ final class StormFilter: MilterHandler {
     private let service: FilterService
     private var clientAddress: String?
     private var draft: MessageDraft?
+    /// This connection as a session, when the daemon records (`record_path`).
+    private var recording: ConnectionRecording?
 
     init(service: FilterService) { self.service = service }
 
     func connect(hostname: String, address: String?, macros: borrowing Macros) -> Reply {
         clientAddress = address
+        if service.recorder != nil { recording = ConnectionRecording(hostname: hostname, address: address) }
+        return .continue
+    }
+
+    func helo(_ name: String, macros: borrowing Macros) -> Reply {
+        recording?.helo(name)
         return .continue
     }
 
@@ -25,47 +33,72 @@ final class StormFilter: MilterHandler {
         // always starts a new message, whatever the last one left behind.
         draft = MessageDraft(sender: args.joined(separator: " "), saslUser: macros["auth_authen"],
                              clientAddress: clientAddress, queueID: macros["i"])
+        recording?.startMessage(args: args, time: service.clock().seconds, queueID: macros["i"],
+                                saslUser: macros["auth_authen"])
         return .continue
     }
 
     func recipient(args: [String], macros: borrowing Macros) -> Reply {
         // why: only the address, exactly as sent: a trim deletes recipients by this spelling.
         if let raw = args.first { draft?.addRecipient(raw) }
+        recording?.addRecipient(args: args)
         return .continue
     }
 
     func header(name: String, value: String) -> Reply {
-        draft?.addHeader(name: name, value: value)
+        let recorded = draft?.addHeader(name: name, value: value) ?? false
+        recording?.addHeader(name: name, value: value, recorded: recorded)
         return .continue
     }
 
     func endOfHeaders(macros: borrowing Macros) -> Reply {
         guard draft != nil else { return .continue }
         draft?.noteQueueID(macros["i"])
+        recording?.noteQueueID(macros["i"], stage: .endOfHeaders)
         decide()
         return .continue
     }
 
     func endOfMessage(editor: borrowing MessageEditor, macros: borrowing Macros) -> Reply {
         defer { draft = nil }
-        guard draft != nil else { return .continue }
+        guard draft != nil else {
+            recording?.endMessage([.accept])
+            return .continue
+        }
         draft?.noteQueueID(macros["i"])
+        recording?.noteQueueID(macros["i"], stage: .endOfMessage)
         if draft?.verdict == nil { decide() }
-        guard let message = draft, let verdict = message.verdict else { return .continue }
-        return apply(verdict, to: message, editor: editor)
+        guard let message = draft, let verdict = message.verdict else {
+            recording?.endMessage([.accept])
+            return .continue
+        }
+        let (reply, applied) = apply(verdict, to: message, editor: editor)
+        recording?.endMessage(ConnectionRecording.expectations(reply: reply, verdict: applied, edited: applied != nil))
+        return reply
     }
 
-    func abort() { draft = nil }
+    func abort() {
+        draft = nil
+        recording?.abortMessage()
+    }
 
-    func close() { draft = nil }
+    func close() {
+        draft = nil
+        // why at close: one whole session per append, written once the MTA has gone.
+        recording?.abortMessage()
+        if let session = recording?.session, !session.messages.isEmpty { service.recorder?.append(session) }
+        recording = nil
+    }
 
     private func decide() {
         guard let facts = draft?.facts else { return }
         draft?.verdict = service.engine.decide(facts, at: service.clock())
     }
 
-    /// Carries the verdict out through the MTA and says what happened in the log.
-    private func apply(_ original: Verdict, to message: MessageDraft, editor: borrowing MessageEditor) -> Reply {
+    /// Carries the verdict out through the MTA and says what happened in the log. Returns the
+    /// reply and the verdict as carried out (nil after a filter fault).
+    private func apply(_ original: Verdict, to message: MessageDraft, editor: borrowing MessageEditor)
+        -> (Reply, Verdict?) {
         var verdict = original
         if verdict.action == .trim && message.droppedRecipients {
             // why: a trim must delete every recipient; past the kept ones it cannot, and a
@@ -79,11 +112,11 @@ final class StormFilter: MilterHandler {
         do throws(MilterError) {
             switch verdict.action {
             case .reject:
-                return .reject(code: verdict.smtpCode ?? 550, enhanced: verdict.enhancedCode ?? "5.7.1",
-                               text: [verdict.text ?? "Reply-all refused by Breakwater"])
+                return (.reject(code: verdict.smtpCode ?? 550, enhanced: verdict.enhancedCode ?? "5.7.1",
+                               text: [verdict.text ?? "Reply-all refused by Breakwater"]), verdict)
             case .defer:
-                return .tempfail(code: verdict.smtpCode ?? 450, enhanced: verdict.enhancedCode ?? "4.7.1",
-                                 text: [verdict.text ?? "Reply-all deferred by Breakwater"])
+                return (.tempfail(code: verdict.smtpCode ?? 450, enhanced: verdict.enhancedCode ?? "4.7.1",
+                                 text: [verdict.text ?? "Reply-all deferred by Breakwater"]), verdict)
             case .hold:
                 try addHeaders(verdict, editor)
                 try editor.quarantine(reason: verdict.text ?? "breakwater: held")
@@ -98,9 +131,9 @@ final class StormFilter: MilterHandler {
         } catch {
             service.logger.error(Logger.Message(stringLiteral: "\(DecisionLog.queue(message.facts.queueID)): breakwater: filter fault: \(error); "
                 + "fail_action=\(service.failAction.rawValue)"))
-            return service.failReply()
+            return (service.failReply(), nil)
         }
-        return .continue
+        return (.continue, verdict)
     }
 
     private func addHeaders(_ verdict: Verdict, _ editor: borrowing MessageEditor) throws(MilterError) {

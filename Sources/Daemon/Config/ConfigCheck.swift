@@ -21,6 +21,9 @@ public enum ConfigCheck {
             lines.append("  listen:   \(config.listen)")
             lines.append("  snapshot: " + (config.snapshotPath.isEmpty ? "off" : config.snapshotPath
                 + " (every " + (config.snapshotInterval.map { "\($0)s" } ?? "stop only") + ")"))
+            if !config.recordPath.isEmpty {
+                lines.append("  record:   \(config.recordPath) (addresses \(config.recordHashKey.isEmpty ? "in clear" : "hashed"))")
+            }
             lines.append("  tables:   \(AudienceTables.summary(config, directory))")
             lines.append("  storm:    reply-all from \(p.replyAllThreshold) mailboxes; trips at \(p.tripReplies) "
                 + "in \(p.window)s; blocks \(p.blockDuration)s; hard gate \(p.hardGate.map(String.init) ?? "off")")

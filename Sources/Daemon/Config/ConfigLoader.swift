@@ -167,6 +167,12 @@ public enum ConfigLoader {
         "list_size_maps": { c, v in c.listSizeMaps = tablePaths(v); return nil },
         "recipient_delimiter": { c, v in c.policy.recipientDelimiter = v; return nil },
         "local_domains": { c, v in c.localDomains = ConfigValues.list(v).map { $0.lowercased() }; return nil },
+        "postfix_tables": { c, v in set(ConfigValues.boolean(v)) { c.postfixTables.enabled = $0 } },
+        "postfix_config_directory": { c, v in
+            guard v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
+            c.postfixTables.configDirectory = v
+            return nil
+        },
 
         "reply_all_threshold": { c, v in set(ConfigValues.integer(v)) { c.policy.replyAllThreshold = $0 } },
         "trip_replies": { c, v in set(ConfigValues.integer(v)) { c.policy.tripReplies = $0 } },
@@ -229,6 +235,12 @@ public enum ConfigLoader {
             c.snapshotPath = v
             return nil
         },
+        "record_path": { c, v in
+            guard v.isEmpty || v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
+            c.recordPath = v
+            return nil
+        },
+        "record_hash_key": { c, v in c.recordHashKey = v; return nil },
         "snapshot_interval": { c, v in set(ConfigValues.optionalDuration(v)) { c.snapshotInterval = $0 } },
         "max_threads": { c, v in set(ConfigValues.integer(v)) { c.maxThreads = $0 } },
         "thread_ttl": { c, v in set(ConfigValues.duration(v)) { c.threadTTL = $0 } },

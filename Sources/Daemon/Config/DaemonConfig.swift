@@ -32,6 +32,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var listSizeMaps: [String] = []
     /// Domains where aliases(5) names apply; empty means every domain.
     public var localDomains: [String] = []
+    /// `postfix_tables`, `postfix_config_directory`: also read the maps Postfix's main.cf names.
+    public var postfixTables = PostfixTableSettings()
 
     /// The storm engine's knobs.
     public var policy = StormPolicy()
@@ -44,6 +46,11 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxThreads = LedgerLimits().maxThreads
     /// Seconds after which an idle thread is forgotten.
     public var threadTTL = LedgerLimits().threadTTL
+
+    /// File the daemon appends every connection to, as a session file; empty turns recording off.
+    public var recordPath = ""
+    /// Key for hashing recorded addresses (`AddressHasher`); empty records them in clear.
+    public var recordHashKey = ""
 
     /// What a filter fault does to the message.
     public var failAction = FailAction.accept
@@ -73,6 +80,7 @@ public struct DaemonConfig: Sendable, Equatable {
     var restartOnly: [(key: String, value: String)] {
         [("listen", listen.description), ("socket_mode", String(socketMode, radix: 8)),
          ("socket_group", socketGroup ?? ""), ("milter_timeout", "\(milterTimeout)"),
-         ("snapshot_path", snapshotPath), ("max_threads", "\(maxThreads)"), ("thread_ttl", "\(threadTTL)")]
+         ("snapshot_path", snapshotPath), ("record_path", recordPath),
+         ("record_hash_key", recordHashKey.isEmpty ? "" : "(set)"), ("max_threads", "\(maxThreads)"), ("thread_ttl", "\(threadTTL)")]
     }
 }

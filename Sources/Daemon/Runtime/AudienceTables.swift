@@ -6,10 +6,12 @@ public import StormCore
 public enum AudienceTables {
     /// The directory, and each problem as `file:line: message`.
     public static func load(_ config: DaemonConfig) -> (directory: AudienceDirectory, problems: [String]) {
-        let sources = config.audienceSources
-        guard !sources.isEmpty else { return (.empty, []) }
+        // why: Postfix's own maps first, so Breakwater's tables add to what Postfix expands.
+        let postfix = PostfixTables.discover(config.postfixTables)
+        let sources = postfix.sources + config.audienceSources
+        guard !sources.isEmpty else { return (.empty, postfix.problems) }
         let (directory, problems) = AudienceDirectory.load(sources, options: config.audienceOptions)
-        return (directory, problems.map(\.description))
+        return (directory, postfix.problems + problems.map(\.description))
     }
 
     /// Loads and logs the problems as warnings.
@@ -23,7 +25,8 @@ public enum AudienceTables {
     /// `3 tables: 12 lists, 840001 mailboxes` or `no tables`.
     public static func summary(_ config: DaemonConfig, _ directory: AudienceDirectory) -> String {
         let n = config.audienceSources.count
-        guard n > 0 else { return "no audience tables (every address counts 1)" }
-        return "\(n) table\(n == 1 ? "" : "s"): \(directory.listCount) lists, \(directory.mailboxCount) mailboxes"
+        let postfix = config.postfixTables.enabled ? "Postfix's maps (\(config.postfixTables.configDirectory)) and " : ""
+        guard n > 0 || !postfix.isEmpty else { return "no audience tables (every address counts 1)" }
+        return "\(postfix)\(n) table\(n == 1 ? "" : "s"): \(directory.listCount) lists, \(directory.mailboxCount) mailboxes"
     }
 }

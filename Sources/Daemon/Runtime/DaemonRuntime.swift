@@ -50,7 +50,13 @@ public enum DaemonRuntime {
         let now = FilterService.systemClock()
         let ledger = store.restore(limits: config.ledgerLimits, now: now, logger: logger)
         let engine = StormEngine(policy: config.policy, directory: directory, ledger: ledger)
-        let service = FilterService(engine: engine, logger: logger, failAction: config.failAction)
+        let recorder = config.recordPath.isEmpty ? nil
+            : SessionRecorder(path: config.recordPath, hashKey: config.recordHashKey, logger: logger)
+        if let recorder {
+            logger.notice(Logger.Message(stringLiteral: "recording sessions to \(recorder.path)"
+                + (config.recordHashKey.isEmpty ? " (addresses in clear)" : " (addresses hashed)")))
+        }
+        let service = FilterService(engine: engine, logger: logger, failAction: config.failAction, recorder: recorder)
 
         let housekeeper = Housekeeper(service: service, store: store, interval: config.snapshotInterval)
         // why: an expiry due while the daemon was down is logged at start, not ten seconds later.

@@ -16,6 +16,8 @@ final class RunningDaemon {
     let miltertestSocket: String
     private(set) var process: ChildProcess
     private var generation = 0
+    /// The settings under the test's own (`base` unless a test asked for others).
+    private let baseSettings: String
 
     /// The mail world of the Lua scripts: all@example.test reaches 50 mailboxes.
     static let sizes = "all@example.test 50\n"
@@ -36,7 +38,9 @@ final class RunningDaemon {
 
     /// Writes the config (`base`, the socket and files, then `settings`) and starts the daemon;
     /// returns once it accepts connections.
-    init(_ settings: String = "", tcpPort: UInt16? = nil, folder existing: String? = nil) throws {
+    init(_ settings: String = "", tcpPort: UInt16? = nil, folder existing: String? = nil,
+         base: String = RunningDaemon.base) throws {
+        baseSettings = base
         folder = try existing ?? TestEnvironment.temporaryFolder(prefix: "breakwater-tests")
         configPath = "\(folder)/breakwater.conf"
         snapshotPath = "\(folder)/ledger.snapshot"
@@ -48,27 +52,28 @@ final class RunningDaemon {
             miltertestSocket = "local:\(folder)/breakwater.sock"
         }
         try Self.sizes.write(toFile: "\(folder)/sizes", atomically: true, encoding: .utf8)
-        try Self.configText(settings, listen: listen, folder: folder, snapshotPath: snapshotPath)
+        try Self.configText(settings, listen: listen, folder: folder, snapshotPath: snapshotPath, base: base)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         process = try Self.spawn(configPath: configPath, log: "\(folder)/daemon-0.log")
         try waitUntilListening()
     }
 
     /// The config text for `settings` on top of the base.
-    static func configText(_ settings: String, listen: String, folder: String, snapshotPath: String) -> String {
+    static func configText(_ settings: String, listen: String, folder: String, snapshotPath: String,
+                           base: String = RunningDaemon.base) -> String {
         """
         # written by DaemonTests
         listen = \(listen)
         snapshot_path = \(snapshotPath)
         list_size_maps = \(folder)/sizes
-        \(Self.base)
+        \(base)
         \(settings)
 
         """
     }
 
     func writeConfig(_ settings: String) throws {
-        try Self.configText(settings, listen: listen, folder: folder, snapshotPath: snapshotPath)
+        try Self.configText(settings, listen: listen, folder: folder, snapshotPath: snapshotPath, base: baseSettings)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 

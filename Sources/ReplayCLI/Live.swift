@@ -1,9 +1,11 @@
-import ArgumentParser
+public import ArgumentParser
+import Daemon
 import Replay
 
-/// `breakwater-replay live`: sessions against a running filter.
-struct Live: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `replay live`: sessions against a running filter.
+public struct Live: ParsableCommand {
+    /// Name, help and discussion.
+    public static let configuration = CommandConfiguration(
         abstract: "Play session files against a running milter and check the expectations.",
         discussion: "The last line of the report is exactly \"N passed, N failed\".")
 
@@ -34,14 +36,21 @@ struct Live: ParsableCommand {
     @Flag(help: "Write the report as JSON.")
     var json = false
 
-    func validate() throws {
+    /// An empty command, filled in by ArgumentParser.
+    public init() {}
+
+    /// Refuses contradictory pacing flags and silly timeouts.
+    public func validate() throws {
         if [speed != nil, realtime, noWait].filter({ $0 }).count > 1 {
             throw ValidationError("use only one of --speed, --realtime and --no-wait")
         }
         guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
     }
 
-    func run() throws {
+    /// Plays the files and writes the report; exit status 1 when an expectation failed.
+    public func run() throws {
+        // why: under `breakwater replay` the stop signals are blocked for libmilter; a replay wants Ctrl-C.
+        DaemonSignals.unblock()
         let pacing: LiveReplay.Pacing = realtime ? .scaled(speed: 1) : speed.map { .scaled(speed: $0) } ?? .asFastAsPossible
         let options = LiveReplay.Options(files: files, endpoint: connect, concurrency: concurrency, repeats: repeats,
                                          pacing: pacing, timeout: .milliseconds(Int64(timeout * 1000)))

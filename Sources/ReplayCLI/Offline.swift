@@ -1,10 +1,13 @@
-import ArgumentParser
+public import ArgumentParser
+import Daemon
 import Replay
 import StormCore
+import Foundation
 
-/// `breakwater-replay offline`: sessions through the storm engine, in virtual time.
-struct Offline: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `replay offline`: sessions through the storm engine, in virtual time.
+public struct Offline: ParsableCommand {
+    /// Name, help and discussion.
+    public static let configuration = CommandConfiguration(
         abstract: "Run session files through the storm engine in process, with virtual time from the files.",
         discussion: "The last line of the report is exactly \"N passed, N failed\".")
 
@@ -41,6 +44,10 @@ struct Offline: ParsableCommand {
     @Flag(help: "Write the report as JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp("Judge with this breakwater.conf: its policy and audience tables, as `breakwater run` "
+        + "reads them. The options above override or add to it.", valueName: "file"))
+    var config: String?
+
     func settings() throws -> PolicySettings {
         var s = PolicySettings()
         s.threshold = threshold
@@ -63,17 +70,47 @@ struct Offline: ParsableCommand {
         return n
     }
 
-    func validate() throws { _ = try settings() }
+    /// An empty command, filled in by ArgumentParser.
+    public init() {}
 
-    func run() throws {
+    /// Refuses knobs that do not parse.
+    public func validate() throws { _ = try settings() }
+
+    /// Judges the files and writes the report; exit status 1 when an expectation failed.
+    public func run() throws {
+        DaemonSignals.unblock()
+        let base = try baseConfiguration()
         let policy: StormPolicy
-        switch try settings().applied(to: StormPolicy()) {
+        switch try settings().applied(to: base?.policy ?? StormPolicy()) {
         case let .success(p): policy = p
         case let .failure(problems): throw ValidationError(problems.description)
         }
-        let sources = sizes.map { AudienceSource.sizes(path: $0) } + virtual.map { AudienceSource.virtualAliases(path: $0) }
-            + aliases.map { AudienceSource.aliases(path: $0) }
-        let report = OfflineReplay.run(OfflineReplay.Options(files: files, audienceSources: sources, policy: policy))
+        var options = OfflineReplay.Options(files: files, policy: policy)
+        if var config = base {
+            // why: tables named here add to the configuration's, loaded by the daemon's own
+            // loader, so the audiences are exactly those `breakwater run` would see.
+            config.listSizeMaps += sizes
+            config.virtualAliasMaps += virtual
+            config.aliasMaps += aliases
+            let (directory, problems) = AudienceTables.load(config)
+            options.preloaded = (directory, problems)
+        } else {
+            options.audienceSources = sizes.map { AudienceSource.sizes(path: $0) }
+                + virtual.map { AudienceSource.virtualAliases(path: $0) } + aliases.map { AudienceSource.aliases(path: $0) }
+        }
+        let report = OfflineReplay.run(options)
         try finish(text: json ? report.json : report.text, status: report.exitStatus)
+    }
+
+    /// The daemon's configuration when `--config` names one (read exactly as `breakwater run`
+    /// reads it); nil without `--config`.
+    private func baseConfiguration() throws -> DaemonConfig? {
+        guard let config else { return nil }
+        switch ConfigLoader.load(path: config) {
+        case let .success(c): return c
+        case let .failure(errors):
+            FileHandle.standardError.write(Data((errors.problems.map(\.description).joined(separator: "\n") + "\n").utf8))
+            throw ExitCode(2)
+        }
     }
 }

@@ -1,12 +1,17 @@
-import ArgumentParser
+public import ArgumentParser
+import Daemon
 import Foundation
 import Replay
 
-/// `breakwater-replay generate`: scenario files with expectations from the policy model.
-struct Generate: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `replay generate`: scenario files with expectations from the policy model.
+public struct Generate: ParsableCommand {
+    /// Name, help and the three generators.
+    public static let configuration = CommandConfiguration(
         abstract: "Write scenario session files (and their size files).",
         subcommands: [Storm.self, Normal.self, Load.self])
+
+    /// An empty command, filled in by ArgumentParser.
+    public init() {}
 }
 
 /// Where a generated scenario goes.
