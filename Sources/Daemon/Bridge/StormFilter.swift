@@ -63,6 +63,7 @@ final class StormFilter: MilterHandler {
         defer { draft = nil }
         guard draft != nil else {
             recording?.endMessage([.accept])
+            flushRecording()
             return .continue
         }
         draft?.noteQueueID(macros["i"])
@@ -70,11 +71,23 @@ final class StormFilter: MilterHandler {
         if draft?.verdict == nil { decide() }
         guard let message = draft, let verdict = message.verdict else {
             recording?.endMessage([.accept])
+            flushRecording()
             return .continue
         }
         let (reply, applied) = apply(verdict, to: message, editor: editor)
         recording?.endMessage(ConnectionRecording.expectations(reply: reply, verdict: applied, edited: applied != nil))
+        flushRecording()
         return reply
+    }
+
+    /// Appends what this connection has recorded so far as a session of its own, before the
+    /// verdict goes back to the MTA. why not at close: libmilter may close one connection after
+    /// the client has already started the next, and sessions written in close order would
+    /// replay in a different order than the daemon judged them (a storm's count depends on it).
+    private func flushRecording() {
+        guard let session = recording?.session, !session.messages.isEmpty else { return }
+        service.recorder?.append(session)
+        recording?.clearWrittenMessages()
     }
 
     func abort() {
@@ -84,7 +97,7 @@ final class StormFilter: MilterHandler {
 
     func close() {
         draft = nil
-        // why at close: one whole session per append, written once the MTA has gone.
+        // Messages aborted since the last verdict are written now; judged ones already were.
         recording?.abortMessage()
         if let session = recording?.session, !session.messages.isEmpty { service.recorder?.append(session) }
         recording = nil

@@ -59,6 +59,9 @@ struct ConnectionRecording {
         current = nil
     }
 
+    /// Forgets the messages already written, keeping the connection's details for the next.
+    mutating func clearWrittenMessages() { session.messages.removeAll() }
+
     mutating func abortMessage() {
         guard var m = current else { return }
         m.ending = .abort

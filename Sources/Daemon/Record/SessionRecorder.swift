@@ -6,8 +6,10 @@ import Synchronization
 /// Appends each finished connection to a session file (`record_path`), so live traffic can be
 /// replayed later, live or offline, as a regression test of the verdicts the daemon gave.
 ///
-/// One whole session per append, under a lock, at connection close: nothing on the decision
-/// path waits for the disk. A file that cannot be written is logged once and never stops mail.
+/// One whole session per append, under a lock: each judged message is appended (as a session
+/// with its connection's details) when its verdict is given, so the file keeps the order in
+/// which the daemon judged. The append is one short write; a file that cannot be written is
+/// logged once and never stops mail.
 public final class SessionRecorder: Sendable {
     /// The file appended to.
     public let path: String
