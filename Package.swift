@@ -21,6 +21,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The domain: facts in, verdict out. No I/O, no clock of its own.
@@ -37,7 +39,9 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "StormCore", "Milter", "Replay",
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["README-daemon-section.md"], swiftSettings: strict),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], exclude: ["README-daemon-section.md", "Operations/README-operations-section.md"], swiftSettings: strict),
         // The `breakwater` command: wires the parts above.
         .executableTarget(name: "breakwater", dependencies: [
             "Daemon", "StormCore", "Milter", "Replay", "ReplayCLI",

@@ -23,7 +23,8 @@ struct BreakwaterCommand: ParsableCommand {
               postfix reload
             """,
         version: BreakwaterVersion.string,
-        subcommands: [Run.self, CheckConfig.self, Replay.self, Version.self])
+        subcommands: [Run.self, CheckConfig.self, Replay.self, Version.self,
+                      Storms.self, Thread.self, Release.self, Freeze.self, Stats.self, Reload.self, Report.self])
 
     /// Parses and runs. why a main of our own: under `replay` a usage error exits 2, as the
     /// replay commands promise (and `breakwater-replay` does); elsewhere ArgumentParser decides.

@@ -14,6 +14,8 @@ public final class FilterService: Sendable {
     private let failActionSetting: Mutex<FailAction>
     /// Where connections are recorded as sessions; nil when `record_path` is empty.
     let recorder: SessionRecorder?
+    /// Verdict counts and metrics since start, for the control socket and `/metrics`.
+    public let operations = OperationsCounters()
 
     /// The modifications Breakwater may make, declared to the MTA.
     public static let actions: FilterActions = [.addHeaders, .addRecipients, .deleteRecipients, .quarantine]
@@ -71,6 +73,7 @@ public final class FilterService: Sendable {
 
     /// Logs a verdict's line and its storm events.
     func log(_ verdict: Verdict, facts: MessageFacts, recipientCount: Int) {
+        operations.counted(verdict)
         if let line = DecisionLog.line(for: verdict, facts: facts, recipientCount: recipientCount) {
             logger.notice("\(line)")
         } else if logger.logLevel <= .debug {

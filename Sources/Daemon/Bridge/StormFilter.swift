@@ -105,7 +105,9 @@ final class StormFilter: MilterHandler {
 
     private func decide() {
         guard let facts = draft?.facts else { return }
+        let started = ContinuousClock.now
         draft?.verdict = service.engine.decide(facts, at: service.clock())
+        service.operations.decided(ContinuousClock.now - started)
     }
 
     /// Carries the verdict out through the MTA and says what happened in the log. Returns the

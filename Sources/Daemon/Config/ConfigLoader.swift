@@ -245,6 +245,26 @@ public enum ConfigLoader {
         "max_threads": { c, v in set(ConfigValues.integer(v)) { c.maxThreads = $0 } },
         "thread_ttl": { c, v in set(ConfigValues.duration(v)) { c.threadTTL = $0 } },
 
+        "control_socket": { c, v in
+            guard v.isEmpty || v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
+            c.controlSocket = v
+            return nil
+        },
+        "control_socket_mode": { c, v in set(ConfigValues.fileMode(v)) { c.controlSocketMode = $0 } },
+        "metrics_listen": { c, v in
+            guard v.isEmpty || MetricsServer.parse(v) != nil else {
+                return "\(LogText.quoted(v, maxBytes: 120)) is not an IPv4 host:port (write 127.0.0.1:9894)"
+            }
+            c.metricsListen = v
+            return nil
+        },
+        "notify_command": { c, v in
+            guard v.isEmpty || v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) does not start with an absolute path" }
+            c.notifyCommand = v
+            return nil
+        },
+        "notify_timeout": { c, v in set(ConfigValues.duration(v)) { c.notifyTimeout = $0 } },
+
         "fail_action": { c, v in set(ConfigValues.choice(v, FailAction.allCases.map { ($0.rawValue, $0) })) { c.failAction = $0 } },
         "log_level": { c, v in
             set(ConfigValues.choice(v, [("debug", Logger.Level.debug), ("info", .info), ("notice", .notice),

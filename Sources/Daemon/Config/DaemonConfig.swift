@@ -52,6 +52,17 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Key for hashing recorded addresses (`AddressHasher`); empty records them in clear.
     public var recordHashKey = ""
 
+    /// The admin verbs' unix socket (`breakwater storms`, `release`...); empty turns it off.
+    public var controlSocket = "/run/breakwater/control.sock"
+    /// File mode of the control socket: owner-only, because it can release storms.
+    public var controlSocketMode: UInt32 = 0o600
+    /// `host:port` of the Prometheus endpoint (`GET /metrics`); empty turns it off.
+    public var metricsListen = ""
+    /// Program (and arguments, no shell) run once when a storm trips; empty runs nothing.
+    public var notifyCommand = ""
+    /// Seconds `notify_command` may run before it is killed.
+    public var notifyTimeout: Int64 = 30
+
     /// What a filter fault does to the message.
     public var failAction = FailAction.accept
     /// Least important entry logged.

@@ -66,6 +66,7 @@ public enum DaemonRuntime {
         if !DaemonSignals.startReloadThread({ reloader.reload() }) {
             logger.error("cannot start the reload thread; SIGUSR1 will be ignored")
         }
+        let operations = OperationsServices.start(config, service: service, snapshotPath: store.path) { reloader.reload() }
 
         let milter = FilterService.milterConfiguration(config) { logger.notice("\($0)") }
         logger.notice("listening on \(config.listen) (Postfix: smtpd_milters = \(config.listen))")
@@ -83,6 +84,7 @@ public enum DaemonRuntime {
                 logger.warning("\(error)")
             }
         }
+        operations.stop()
         housekeeper.stop()
         // why: after a failed start another instance may own the snapshot; leave it alone.
         if store.isEnabled, status == .ok {

@@ -1,0 +1,89 @@
+import Glibc
+import Logging
+import StormCore
+
+/// Runs the admin's `notify_command` once when a storm trips: no shell, the storm's facts in
+/// BREAKWATER_* environment variables, on a thread of its own so a decision never waits, and
+/// killed if it runs past `timeout` seconds.
+final class StormNotifier: Sendable {
+    /// The program (an absolute path) and its arguments, split on spaces; no shell, no quoting.
+    let arguments: [String]
+    let timeout: Int64
+    private let ledger: ThreadLedger
+    private let logger: Logger
+
+    init?(command: String, timeout: Int64, ledger: ThreadLedger, logger: Logger) {
+        let words = command.split(separator: " ").map(String.init)
+        guard !words.isEmpty else { return nil }
+        arguments = words
+        self.timeout = timeout
+        self.ledger = ledger
+        self.logger = logger
+    }
+
+    /// The environment for one storm: the facts an alert needs, and a PATH for the program's own use.
+    func environment(for event: StormEvent) -> [String] {
+        let summary = ledger.thread(event.thread.description, now: event.at)
+        // why: values come from mail; newlines and control bytes are escaped like log text.
+        func clean(_ s: String) -> String { LogText.escape(s, maxBytes: 500) }
+        return [
+            "PATH=/usr/local/bin:/usr/bin:/bin",
+            "BREAKWATER_THREAD=\(event.thread)",
+            "BREAKWATER_SUBJECT=\(clean(summary?.subject ?? event.subject))",
+            "BREAKWATER_AUTHOR=\(clean(summary?.author ?? ""))",
+            "BREAKWATER_AUDIENCE=\(summary?.audience ?? event.threadAudience)",
+            "BREAKWATER_REPLIES=\(summary.map { $0.repliesPassed + $0.repliesStopped } ?? event.repliesInWindow)",
+            "BREAKWATER_BLOCKED_UNTIL=\(event.blockedUntil.map { OperationsText.time($0.seconds) } ?? "")",
+            "BREAKWATER_ROOT_ID=\(clean(summary?.rootID ?? ""))",
+        ]
+    }
+
+    /// Starts the command for `event` and returns at once.
+    func notify(_ event: StormEvent) {
+        let env = environment(for: event)
+        if BackgroundThread.start({ [self] in run(env, thread: event.thread) }) == nil {
+            logger.error("notify_command: cannot start a thread; storm \(event.thread) not notified")
+        }
+    }
+
+    private func run(_ env: [String], thread: MessageKey) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // why: the daemon blocks its stop signals in every thread; the command must not inherit that.
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        guard status == 0 else {
+            logger.error("notify_command \(arguments[0]): cannot start: \(String(cString: strerror(status)))")
+            return
+        }
+        // why a poll and not a blocking wait: the command's time is bounded, and a hung alert
+        // script must not pile up behind the next storm's.
+        let deadline = Int64(time(nil)) + timeout
+        var code: Int32 = 0
+        while true {
+            let done = waitpid(pid, &code, WNOHANG)
+            if done == pid { break }
+            if done < 0 && errno != EINTR { return }
+            if Int64(time(nil)) >= deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &code, 0)
+                logger.warning("notify_command for storm \(thread) ran past \(timeout)s and was killed")
+                return
+            }
+            usleep(50_000)
+        }
+        if code != 0 { logger.warning("notify_command for storm \(thread) ended with status \(code >> 8 & 0xFF)") }
+    }
+}
