@@ -41,7 +41,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ], exclude: ["README-daemon-section.md", "Operations/README-operations-section.md"], swiftSettings: strict),
+        ], swiftSettings: strict),
         // The `breakwater` command: wires the parts above.
         .executableTarget(name: "breakwater", dependencies: [
             "Daemon", "StormCore", "Milter", "Replay", "ReplayCLI",
