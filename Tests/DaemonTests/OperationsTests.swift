@@ -163,6 +163,37 @@ import Testing
         }
     }
 
+    @Test func aTrippedStormIsMailedOnceToTheAdminAndTheAuthor() throws {
+        let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-mail")
+        defer { TestEnvironment.remove(folder) }
+        // The sendmail interface, as Postfix's is called: addresses as arguments, the message on
+        // standard input. This one keeps what it was given, one file per run.
+        let sendmail = "\(folder)/sendmail"
+        try "#!/bin/sh\n{ echo \"ARGS $*\"; cat; } > \(folder)/.mail.$$ && mv \(folder)/.mail.$$ \(folder)/mail.$$\n"
+            .write(toFile: sendmail, atomically: true, encoding: .utf8)
+        chmod(sendmail, 0o755)
+        try withSetup("notify_mail = postmaster@example.test\nnotify_author = yes\nsendmail_path = \(sendmail)") { s in
+            let root = "root-mail@example.test"
+            _ = try s.storm(root: root, replies: 5)
+            func mails() -> [String] {
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix("mail.") }
+                return names.map { (try? String(contentsOfFile: "\(folder)/\($0)", encoding: .utf8)) ?? "" }
+            }
+            #expect(TestEnvironment.waitUntil(seconds: 20) { !mails().isEmpty }, "\(s.daemon.log)")
+            // More stopped replies and a stats round trip: still one mail for the one storm.
+            _ = try s.storm(root: root, replies: 3, from: 30)
+            #expect(try s.cli.json(StatsView.self, ["stats"]).stormsTripped == 1)
+            let all = mails()
+            #expect(all.count == 1, "\(all)")
+            let mail = try #require(all.first)
+            #expect(mail.hasPrefix("ARGS -i -- postmaster@example.test boss@example.test\n"), "\(mail)")
+            #expect(mail.contains("\nSubject: Reply-all storm stopped: Welcome"), "\(mail)")
+            #expect(mail.contains("\nAuto-Submitted: auto-generated\n"), "\(mail)")
+            #expect(mail.contains("breakwater release \(MessageKey(root))"), "\(mail)")
+            #expect(!mail.contains("In-Reply-To") && !mail.contains("References"), "\(mail)")
+        }
+    }
+
     @Test func theCLIExplainsAMissingDaemonAndExits69() throws {
         let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-ops")
         defer { TestEnvironment.remove(folder) }

@@ -264,6 +264,23 @@ public enum ConfigLoader {
             return nil
         },
         "notify_timeout": { c, v in set(ConfigValues.duration(v)) { c.notifyTimeout = $0 } },
+        "notify_mail": { c, v in
+            var addresses: [String] = []
+            for item in ConfigValues.list(v).map(unbracket) {
+                guard let a = AddressParser.mailbox(item), !a.domain.isEmpty else {
+                    return "\(LogText.quoted(item, maxBytes: 120)) is not a mail address (write postmaster@example.org)"
+                }
+                addresses.append(a.key)
+            }
+            c.notifyMail = addresses
+            return nil
+        },
+        "notify_author": { c, v in set(ConfigValues.boolean(v)) { c.notifyAuthor = $0 } },
+        "sendmail_path": { c, v in
+            guard v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
+            c.sendmailPath = v
+            return nil
+        },
 
         "fail_action": { c, v in set(ConfigValues.choice(v, FailAction.allCases.map { ($0.rawValue, $0) })) { c.failAction = $0 } },
         "log_level": { c, v in

@@ -60,8 +60,14 @@ public struct DaemonConfig: Sendable, Equatable {
     public var metricsListen = ""
     /// Program (and arguments, no shell) run once when a storm trips; empty runs nothing.
     public var notifyCommand = ""
-    /// Seconds `notify_command` may run before it is killed.
+    /// Seconds `notify_command` (and sendmail, for the storm mail) may run before it is killed.
     public var notifyTimeout: Int64 = 30
+    /// `notify_mail`: addresses that get one summary mail per tripped storm; empty: none.
+    public var notifyMail: [String] = []
+    /// `notify_author`: also send that mail to the thread's original author.
+    public var notifyAuthor = false
+    /// `sendmail_path`: the local sendmail that carries the storm mail.
+    public var sendmailPath = "/usr/sbin/sendmail"
 
     /// What a filter fault does to the message.
     public var failAction = FailAction.accept

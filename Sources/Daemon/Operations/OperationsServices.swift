@@ -18,10 +18,22 @@ final class OperationsServices: Sendable {
     static func start(_ config: DaemonConfig, service: FilterService, snapshotPath: String,
                       reload: @escaping @Sendable () -> Void) -> OperationsServices {
         let logger = service.logger
-        if let notifier = StormNotifier(command: config.notifyCommand, timeout: config.notifyTimeout,
-                                        ledger: service.engine.ledger, logger: logger) {
-            service.operations.onTrip.withLock { $0 = { notifier.notify($0) } }
-            logger.notice("storms will be announced through \(notifier.arguments[0])")
+        let notifier = StormNotifier(command: config.notifyCommand, timeout: config.notifyTimeout,
+                                     ledger: service.engine.ledger, logger: logger)
+        let mail = StormMail(sendmail: config.sendmailPath, recipients: config.notifyMail, toAuthor: config.notifyAuthor,
+                             timeout: config.notifyTimeout, ledger: service.engine.ledger, logger: logger)
+        if let notifier { logger.notice("storms will be announced through \(notifier.arguments[0])") }
+        if let mail {
+            let to = mail.recipients + (mail.toAuthor ? ["the thread's author"] : [])
+            logger.notice("storms will be mailed to \(to.joined(separator: ", ")) through \(mail.sendmail)")
+        }
+        if notifier != nil || mail != nil {
+            service.operations.onTrip.withLock {
+                $0 = { event in
+                    notifier?.notify(event)
+                    mail?.send(event)
+                }
+            }
         }
         var control: ControlServer?
         if !config.controlSocket.isEmpty {

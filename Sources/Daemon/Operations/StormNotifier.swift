@@ -47,43 +47,14 @@ final class StormNotifier: Sendable {
     }
 
     private func run(_ env: [String], thread: MessageKey) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // why: the daemon blocks its stop signals in every thread; the command must not inherit that.
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = env.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
-        guard status == 0 else {
-            logger.error("notify_command \(arguments[0]): cannot start: \(String(cString: strerror(status)))")
-            return
+        switch BoundedCommand.run(arguments, environment: env, timeout: timeout) {
+        case .exited(0): break
+        case .exited(let code):
+            logger.warning("notify_command for storm \(thread) ended with status \(code)")
+        case .killedAfterTimeout:
+            logger.warning("notify_command for storm \(thread) ran past \(timeout)s and was killed")
+        case .couldNotStart(let why):
+            logger.error("notify_command \(arguments[0]): cannot start: \(why)")
         }
-        // why a poll and not a blocking wait: the command's time is bounded, and a hung alert
-        // script must not pile up behind the next storm's.
-        let deadline = Int64(time(nil)) + timeout
-        var code: Int32 = 0
-        while true {
-            let done = waitpid(pid, &code, WNOHANG)
-            if done == pid { break }
-            if done < 0 && errno != EINTR { return }
-            if Int64(time(nil)) >= deadline {
-                kill(pid, SIGKILL)
-                waitpid(pid, &code, 0)
-                logger.warning("notify_command for storm \(thread) ran past \(timeout)s and was killed")
-                return
-            }
-            usleep(50_000)
-        }
-        if code != 0 { logger.warning("notify_command for storm \(thread) ended with status \(code >> 8 & 0xFF)") }
     }
 }
