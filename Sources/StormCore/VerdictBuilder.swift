@@ -34,8 +34,13 @@ extension StormEngine {
             v.text = text
         case .trim:
             if let author = trimTarget(j, facts: facts) {
-                v.recipientsToRemove = facts.recipients
-                v.recipientsToAdd = ["<\(author)>"]
+                // why keep the author's own entry: Postfix's delrcpt removes every recipient with
+                // that address, so deleting it and adding it back would leave nobody at all.
+                let isAuthor = { (raw: String) -> Bool in
+                    (try? AddressParser.envelope(raw).get())?.address?.key == author
+                }
+                v.recipientsToRemove = facts.recipients.filter { !isAuthor($0) }
+                v.recipientsToAdd = facts.recipients.contains(where: isAuthor) ? [] : ["<\(author)>"]
                 v.headersToAdd.append(HeaderField(name: policy.headerName, value: headerValue(v, wouldBe: false)))
             } else {
                 // Nobody to trim to: refusing is the only way to keep the storm out.

@@ -77,7 +77,24 @@ struct PolicyRuleTests {
         p.actions[.storm] = RuleAction(action: .trim)
         let (_, _, v) = storm(p, replies: 4)
         #expect(v.action == .trim)
-        #expect(v.recipientsToRemove == ["<ceo@corp.example>", "<all@corp.example>"])
+        // The author is already a recipient: everyone else goes, the author's own entry stays
+        // (deleting and re-adding it would delete it for good in Postfix).
+        #expect(v.recipientsToRemove == ["<all@corp.example>"])
+        #expect(v.recipientsToAdd == [])
+    }
+
+    @Test func trimAddsTheAuthorWhenTheReplyAllLeftThemOut() {
+        var p = Self.quickStorm()
+        p.actions[.storm] = RuleAction(action: .trim)
+        let room = Mailroom(policy: p, sizes: Self.sizes)
+        let (_, o) = room.announce(from: "ceo@corp.example", to: "all@corp.example", subject: "Town hall")
+        var v = Verdict(action: .accept, reason: .ordinary)
+        for i in 1...4 {
+            v = room.send(from: person(i, at: "corp.example"), envelope: ["all@corp.example", "x@corp.example"],
+                          subject: "Re: Town hall", replyingTo: o).verdict
+        }
+        #expect(v.action == .trim)
+        #expect(v.recipientsToRemove == ["<all@corp.example>", "<x@corp.example>"])
         #expect(v.recipientsToAdd == ["<ceo@corp.example>"])
     }
 
@@ -89,7 +106,8 @@ struct PolicyRuleTests {
         var v = Verdict(action: .accept, reason: .ordinary)
         for i in 1...4 { v = room.replyAll(from: person(i, at: "corp.example"), to: unseen, list: "all@corp.example").verdict }
         #expect(v.action == .trim)
-        #expect(v.recipientsToAdd == ["<bob@corp.example>"])
+        #expect(v.recipientsToAdd == [])
+        #expect(v.recipientsToRemove == ["<all@corp.example>"])
     }
 
     @Test func exemptSendersUsersAndNetworksPassEvenDuringAStorm() {

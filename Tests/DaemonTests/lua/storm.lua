@@ -33,8 +33,10 @@ elseif mode == "trim" then
   expect_pass(conn, "trimmed reply-all " .. next)
   check(mt.eom_check(conn, MT_RCPTDELETE, "<all@example.test>"), "<all@example.test> not deleted as sent")
   check(mt.eom_check(conn, MT_RCPTDELETE, "carol@example.test"), "carol@example.test not deleted as sent")
-  check(mt.eom_check(conn, MT_RCPTDELETE, "<boss@example.test>"), "<boss@example.test> not deleted as sent")
-  check(mt.eom_check(conn, MT_RCPTADD, "<boss@example.test>"), "the author <boss@example.test> not added")
+  -- The author is already a recipient: the entry stays (Postfix's delrcpt would remove it for
+  -- good if deleted and added back), and nothing is added.
+  check(not mt.eom_check(conn, MT_RCPTDELETE, "<boss@example.test>"), "the author <boss@example.test> was deleted")
+  check(not mt.eom_check(conn, MT_RCPTADD, "<boss@example.test>"), "the author <boss@example.test> was added again")
 elseif mode == "exempt" then
   reply_all(conn, next, root, subject, "<ceo@example.test>")
   expect_pass(conn, "exempt sender during the storm")
