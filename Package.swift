@@ -71,6 +71,9 @@ let package = Package(
         .testTarget(name: "MilterTests", dependencies: ["Milter", "MilterWire", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore"], swiftSettings: strict),
+        // A private Postfix started by the tests: real SMTP and sendmail through Breakwater.
+        .testTarget(name: "PostfixTests", dependencies: ["Daemon", "StormCore", "MilterWire", "Replay", "TestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "StormCore", "MilterWire", "Replay", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
     ]

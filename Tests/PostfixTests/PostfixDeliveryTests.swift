@@ -1,0 +1,138 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Real mail through a private Postfix with Breakwater as its milter: SMTP replies as the
+/// client sees them, and delivered files counted in the mailboxes. One Postfix for the suite;
+/// each scenario runs its own daemon and its own thread, one after another.
+@Suite(.serialized, .privatePostfix, .enabled(if: Tool.postfixUsable, "needs Postfix (apt-get install postfix) and root"))
+struct PostfixDeliveryTests {
+    static let everyone = PrivatePostfix.listSize + 1   // the list, and the author in Cc
+
+    var postfix: PrivatePostfix { PrivatePostfix.current! }
+
+    /// Runs `body` with a fresh daemon configured with `settings`; the daemon log is attached to
+    /// any failure, and the daemon is always killed.
+    func withBreakwater(_ settings: String = "", _ body: (Breakwater, SMTPClient) throws -> Void) throws {
+        let daemon = try Breakwater(settings, postfix: postfix)
+        defer { daemon.finish() }
+        let smtp = try SMTPClient(port: postfix.smtpPort)
+        defer { smtp.quit() }
+        try body(daemon, smtp)
+        #expect(postfix.waitUntilQueueSettles(), "queue: \(postfix.queue())")
+    }
+
+    /// Sends and expects Postfix's `250 ... queued as`.
+    @discardableResult
+    func accepted(_ mail: TestMail, _ smtp: SMTPClient, sourceLocation: SourceLocation = #_sourceLocation) throws -> SMTPReply {
+        let reply = try smtp.send(mail)
+        #expect(reply.code == 250 && reply.queueID != nil, "\(mail.messageID): \(reply)", sourceLocation: sourceLocation)
+        return reply
+    }
+
+    /// The announcement and three reply-alls, each delivered to everybody; the storm is then armed.
+    func replyAllsUpToTheTripPoint(_ thread: StormThread, _ smtp: SMTPClient, _ daemon: Breakwater) throws {
+        try accepted(thread.announcement, smtp)
+        #expect(postfix.waitForDeliveries(of: thread.rootID, count: PrivatePostfix.listSize), "\(daemon.log)")
+        for n in 1...3 {
+            try accepted(thread.replyAll(n), smtp)
+            #expect(postfix.waitForDeliveries(of: thread.replyAll(n).messageID, count: Self.everyone))
+        }
+    }
+
+    @Test func anAnnouncementReachesEveryMailboxAndADirectReplyReachesTheAuthor() throws {
+        try withBreakwater { daemon, smtp in
+            #expect(daemon.waitForLog("audience: Postfix's maps (\(postfix.etc))"), "\(daemon.log)")
+            let thread = StormThread(tag: "announce")
+            try accepted(thread.announcement, smtp)
+            #expect(postfix.waitForDeliveries(of: thread.rootID, count: PrivatePostfix.listSize))
+            #expect(postfix.mailboxes(holding: thread.rootID).contains("user137"), "nested group-b reached")
+            try accepted(thread.directReply(5), smtp)
+            #expect(postfix.waitForDeliveries(of: thread.directReply(5).messageID, count: 1))
+            #expect(postfix.mailboxes(holding: thread.directReply(5).messageID) == ["author"])
+        }
+    }
+
+    @Test func reply_allsPassUntilTheTripPointThenGetThe5xxAtEndOfData() throws {
+        try withBreakwater("storm_reply = 550 5.7.1 Storm in {subject}: {audience} mailboxes, {replies} replies") { daemon, smtp in
+            let thread = StormThread(tag: "reject")
+            try replyAllsUpToTheTripPoint(thread, smtp, daemon)
+            let fourth = try smtp.send(thread.replyAll(4))
+            // 201 = 200 from Postfix's nested virtual map (read with postmap -s) + the author.
+            #expect(fourth.code == 550, "\(fourth)\n\(daemon.log)")
+            #expect(fourth.text == "5.7.1 Storm in Welcome reject: 201 mailboxes, 3 replies", "\(fourth)")
+            // A direct reply in the blocked thread still passes.
+            try accepted(thread.directReply(9), smtp)
+            #expect(postfix.waitForDeliveries(of: thread.directReply(9).messageID, count: 1))
+            #expect(postfix.mailboxes(holding: thread.replyAll(4).messageID).isEmpty)
+        }
+    }
+
+    @Test func aStormCanDeferWithA4xxInstead() throws {
+        try withBreakwater("storm_action = defer\nstorm_reply = 451 4.7.1 Storm in {subject}, try later") { daemon, smtp in
+            let thread = StormThread(tag: "defer")
+            try replyAllsUpToTheTripPoint(thread, smtp, daemon)
+            let fourth = try smtp.send(thread.replyAll(4))
+            #expect(fourth.code == 451 && fourth.text == "4.7.1 Storm in Welcome defer, try later", "\(fourth)")
+        }
+    }
+
+    @Test func aHeldReplyWaitsInPostfixsHoldQueue() throws {
+        try withBreakwater("storm_action = hold\nstorm_reply = held: storm in {subject}") { daemon, smtp in
+            let thread = StormThread(tag: "hold")
+            try replyAllsUpToTheTripPoint(thread, smtp, daemon)
+            let fourth = try accepted(thread.replyAll(4), smtp)
+            let held = TestEnvironment.waitUntil(seconds: 30) {
+                postfix.queue().contains(QueuedMessage(queueID: fourth.queueID ?? "-", queueName: "hold"))
+            }
+            #expect(held, "queue: \(postfix.queue())\n\(daemon.log)")
+            #expect(postfix.mailboxes(holding: thread.replyAll(4).messageID).isEmpty)
+            #expect(postfix.maillog.contains("\(fourth.queueID ?? "-"): milter-hold: END-OF-MESSAGE"), "\(postfix.maillog.suffix(2000))")
+            _ = try? Tool.run("postsuper", ["-c", postfix.etc, "-d", fourth.queueID ?? "-", "hold"], in: postfix.root)
+        }
+    }
+
+    @Test func aTrimmedReplyReachesOnlyTheThreadsAuthor() throws {
+        try withBreakwater("storm_action = trim") { daemon, smtp in
+            let thread = StormThread(tag: "trim")
+            try replyAllsUpToTheTripPoint(thread, smtp, daemon)
+            try accepted(thread.replyAll(4), smtp)
+            #expect(postfix.waitUntilQueueSettles())
+            // A reply-all names the author too: that entry stays, every other one goes.
+            #expect(postfix.mailboxes(holding: thread.replyAll(4).messageID) == ["author"], "\(daemon.log)")
+        }
+    }
+
+    @Test func tagOnlyDeliversEverythingWithTheBreakwaterHeader() throws {
+        try withBreakwater("storm_action = tag") { daemon, smtp in
+            let thread = StormThread(tag: "tag")
+            try replyAllsUpToTheTripPoint(thread, smtp, daemon)
+            try accepted(thread.replyAll(4), smtp)
+            #expect(postfix.waitForDeliveries(of: thread.replyAll(4).messageID, count: Self.everyone), "\(daemon.log)")
+            let copy = try #require(postfix.deliveredFiles(holding: thread.replyAll(4).messageID).first)
+            let text = try String(contentsOfFile: copy, encoding: .utf8)
+            #expect(text.contains("X-Breakwater: would-stop; rule=storm; audience=201"), "\(text)")
+            let earlier = try #require(postfix.deliveredFiles(holding: thread.replyAll(2).messageID).first)
+            #expect(!(try String(contentsOfFile: earlier, encoding: .utf8)).contains("would-stop"))
+        }
+    }
+
+    @Test func sendmailSubmissionsAreJudgedTheSameWay() throws {
+        try withBreakwater("storm_reply = 550 5.7.1 Storm in {subject}") { daemon, _ in
+            let thread = StormThread(tag: "sendmail")
+            try postfix.sendmail(thread.announcement)
+            #expect(postfix.waitForDeliveries(of: thread.rootID, count: PrivatePostfix.listSize), "\(daemon.log)")
+            for n in 1...3 {
+                try postfix.sendmail(thread.replyAll(n))
+                #expect(postfix.waitForDeliveries(of: thread.replyAll(n).messageID, count: Self.everyone))
+            }
+            // No SMTP client to answer: Postfix logs the milter's refusal and bounces to the sender.
+            try postfix.sendmail(thread.replyAll(4))
+            let refusal = "milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: 5.7.1 Storm in Welcome sendmail"
+            #expect(TestEnvironment.waitUntil(seconds: 30) { postfix.maillog.contains(refusal) },
+                    "\(postfix.maillog.suffix(3000))\n\(daemon.log)")
+            #expect(postfix.waitUntilQueueSettles())
+            #expect(postfix.mailboxes(holding: thread.replyAll(4).messageID).isEmpty)
+        }
+    }
+}

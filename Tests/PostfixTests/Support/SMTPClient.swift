@@ -1,0 +1,132 @@
+import Foundation
+import Glibc
+
+/// A message as a test writes it: envelope and the headers that matter to Breakwater.
+struct TestMail {
+    var sender: String
+    var recipients: [String]
+    var headers: [(String, String)]
+    var body = "Hello.\n"
+
+    /// The Message-ID header's value (with angle brackets), how delivered copies are found.
+    var messageID: String { headers.first { $0.0.lowercased() == "message-id" }?.1 ?? "" }
+
+    /// Headers, blank line and body; `lineEnding` is CRLF for SMTP, LF for sendmail.
+    func text(lineEnding: String) -> String {
+        let lines = headers.map { "\($0.0): \($0.1)" } + [""] + body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return lines.joined(separator: lineEnding)
+    }
+}
+
+/// One SMTP reply: the code and its text lines joined.
+struct SMTPReply: CustomStringConvertible {
+    var code: Int
+    var text: String
+    var description: String { "\(code) \(text)" }
+    /// The queue id from Postfix's `250 2.0.0 Ok: queued as ID`.
+    var queueID: String? {
+        text.range(of: "queued as ").map { String(text[$0.upperBound...]).trimmingCharacters(in: .whitespaces) }
+    }
+}
+
+/// A minimal SMTP client on a blocking socket: enough to send test mail and read the exact reply
+/// Postfix gives at each step (a milter's verdict arrives as the reply to the final dot).
+final class SMTPClient {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+
+    /// Connects to 127.0.0.1:`port`, reads the greeting and says EHLO.
+    init(port: UInt16, timeoutSeconds: Int = 60) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SMTPError("socket failed") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { close(fd); throw SMTPError("cannot connect to 127.0.0.1:\(port)") }
+        let greeting = try reply()
+        guard greeting.code == 220 else { close(fd); throw SMTPError("greeting: \(greeting)") }
+        let hello = try command("EHLO client.corp.test")
+        guard hello.code == 250 else { close(fd); throw SMTPError("EHLO: \(hello)") }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends one message; returns the first refusal (MAIL, RCPT or DATA) or the reply to the
+    /// final dot. After a refusal the transaction is reset, so the connection can go on.
+    func send(_ mail: TestMail) throws -> SMTPReply {
+        let from = try command("MAIL FROM:<\(mail.sender)>")
+        guard from.code == 250 else { _ = try command("RSET"); return from }
+        for recipient in mail.recipients {
+            let rcpt = try command("RCPT TO:<\(recipient)>")
+            guard rcpt.code == 250 else { _ = try command("RSET"); return rcpt }
+        }
+        let data = try command("DATA")
+        guard data.code == 354 else { _ = try command("RSET"); return data }
+        // why: dot-stuffing, so a body line starting with "." cannot end the message early.
+        let stuffed = mail.text(lineEnding: "\r\n").split(separator: "\r\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix(".") ? "." + $0 : String($0) }.joined(separator: "\r\n")
+        try write(stuffed + "\r\n.\r\n")
+        return try reply()
+    }
+
+    /// Says QUIT and reads the goodbye.
+    func quit() {
+        _ = try? command("QUIT")
+    }
+
+    private func command(_ line: String) throws -> SMTPReply {
+        try write(line + "\r\n")
+        return try reply()
+    }
+
+    private func write(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw SMTPError("write failed: \(String(cString: strerror(errno)))") }
+            done += n
+        }
+    }
+
+    /// Reads one reply: lines `NNN-text` up to the last `NNN text`.
+    private func reply() throws -> SMTPReply {
+        var texts: [String] = []
+        while true {
+            let line = try readLine()
+            guard line.count >= 3, let code = Int(line.prefix(3)) else { throw SMTPError("not an SMTP reply: \(line)") }
+            texts.append(String(line.dropFirst(4)))
+            if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " {
+                return SMTPReply(code: code, text: texts.joined(separator: " "))
+            }
+        }
+    }
+
+    private func readLine() throws -> String {
+        while true {
+            if let lf = buffer.firstIndex(of: 10) {
+                let line = buffer[..<lf].filter { $0 != 13 }
+                buffer.removeSubrange(...lf)
+                return String(decoding: line, as: UTF8.self)
+            }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw SMTPError(n == 0 ? "connection closed" : "read failed (timeout?)") }
+            buffer += chunk[0..<n]
+        }
+    }
+}
+
+/// An SMTP conversation that went wrong in a way no scenario expects.
+struct SMTPError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
