@@ -1,3 +1,4 @@
+import StormCore
 /// Times and durations as session files and the command line spell them: `+75m`, `+1h15m`,
 /// `+4500` (seconds), `2016-11-14T10:20:00Z`.
 public enum TimeText {
@@ -76,18 +77,6 @@ public enum TimeText {
 
     /// `2016-11-14T10:20:00Z` for seconds since 1970.
     public static func timestampText(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secs = seconds - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs % 3600 / 60)):\(two(secs % 60))Z"
+        Instant(seconds: seconds).iso8601(withSeconds: true)
     }
 }

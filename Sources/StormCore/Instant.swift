@@ -13,7 +13,10 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static func - (a: Instant, s: Int64) -> Instant { Instant(seconds: a.seconds - s) }
 
     /// UTC in ISO 8601, minute precision (`2016-11-14T10:20Z`): what reply texts and logs show.
-    public var description: String {
+    public var description: String { iso8601(withSeconds: false) }
+
+    /// UTC in ISO 8601: `2016-11-14T10:20:05Z`, or `2016-11-14T10:20Z` without seconds.
+    public func iso8601(withSeconds: Bool) -> String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secs = seconds - days * 86_400
         // Civil date from days since the epoch (Howard Hinnant's algorithm).
@@ -27,6 +30,7 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
         let m = mp < 10 ? mp + 3 : mp - 9
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs % 3600 / 60))Z"
+        let minute = "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs % 3600 / 60))"
+        return withSeconds ? minute + ":\(two(secs % 60))Z" : minute + "Z"
     }
 }
