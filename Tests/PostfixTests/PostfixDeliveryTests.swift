@@ -103,6 +103,24 @@ struct PostfixDeliveryTests {
         }
     }
 
+    @Test func theStormMailReachesThePostmasterThroughPostfixBySMTP() throws {
+        try withBreakwater("notify_mail = \(PrivatePostfix.author)\nnotify_relay = 127.0.0.1:\(postfix.smtpPort)") { daemon, smtp in
+            let thread = StormThread(tag: "notify")
+            try replyAllsUpToTheTripPoint(thread, smtp, daemon)
+            let box = "\(postfix.mailBase)/\(PrivatePostfix.domain)/author/new"
+            func stormMails() -> [String] {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: box)) ?? []
+                return names.compactMap { try? String(contentsOfFile: "\(box)/\($0)", encoding: .utf8) }
+                    .filter { $0.contains("Subject: Reply-all storm stopped:") }
+            }
+            #expect(TestEnvironment.waitUntil(seconds: 60) { !stormMails().isEmpty }, "\(daemon.log)\n\(postfix.maillog)")
+            let mail = try #require(stormMails().first)
+            #expect(mail.contains("Auto-Submitted: auto-generated"), "\(mail)")
+            #expect(mail.contains("Return-Path: <>"), "the null sender, so it can never bounce into a loop: \(mail)")
+            #expect(stormMails().count == 1)
+        }
+    }
+
     @Test func tagOnlyDeliversEverythingWithTheBreakwaterHeader() throws {
         try withBreakwater("storm_action = tag") { daemon, smtp in
             let thread = StormThread(tag: "tag")

@@ -276,8 +276,15 @@ public enum ConfigLoader {
             return nil
         },
         "notify_author": { c, v in set(ConfigValues.boolean(v)) { c.notifyAuthor = $0 } },
+        "notify_relay": { c, v in
+            guard MetricsServer.parse(v) != nil else {
+                return "\(LogText.quoted(v, maxBytes: 120)) is not an IPv4 host:port (write 127.0.0.1:25)"
+            }
+            c.notifyRelay = v
+            return nil
+        },
         "sendmail_path": { c, v in
-            guard v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
+            guard v.isEmpty || v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
             c.sendmailPath = v
             return nil
         },

@@ -66,8 +66,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var notifyMail: [String] = []
     /// `notify_author`: also send that mail to the thread's original author.
     public var notifyAuthor = false
-    /// `sendmail_path`: the local sendmail that carries the storm mail.
-    public var sendmailPath = "/usr/sbin/sendmail"
+    /// `notify_relay`: the SMTP server (IPv4 host:port) that takes the storm mail.
+    public var notifyRelay = "127.0.0.1:25"
+    /// `sendmail_path`: a sendmail program to use instead of SMTP; empty: SMTP to `notifyRelay`.
+    public var sendmailPath = ""
 
     /// What a filter fault does to the message.
     public var failAction = FailAction.accept

@@ -20,12 +20,13 @@ final class OperationsServices: Sendable {
         let logger = service.logger
         let notifier = StormNotifier(command: config.notifyCommand, timeout: config.notifyTimeout,
                                      ledger: service.engine.ledger, logger: logger)
-        let mail = StormMail(sendmail: config.sendmailPath, recipients: config.notifyMail, toAuthor: config.notifyAuthor,
+        let mail = StormMail(sendmail: config.sendmailPath, relay: config.notifyRelay,
+                             recipients: config.notifyMail, toAuthor: config.notifyAuthor,
                              timeout: config.notifyTimeout, ledger: service.engine.ledger, logger: logger)
         if let notifier { logger.notice("storms will be announced through \(notifier.arguments[0])") }
         if let mail {
             let to = mail.recipients + (mail.toAuthor ? ["the thread's author"] : [])
-            logger.notice("storms will be mailed to \(to.joined(separator: ", ")) through \(mail.sendmail)")
+            logger.notice("storms will be mailed to \(to.joined(separator: ", ")) through \(mail.route)")
         }
         if notifier != nil || mail != nil {
             service.operations.onTrip.withLock {

@@ -3,23 +3,34 @@ import Logging
 import StormCore
 
 /// Sends one summary mail when a storm trips — to the configured addresses (`notify_mail`)
-/// and, when `notify_author` is on, to the thread's original author — through the local
-/// `sendmail` (Postfix's, by default). Once per storm, never per stopped reply.
+/// and, when `notify_author` is on, to the thread's original author — by SMTP to the local
+/// Postfix (`notify_relay`, 127.0.0.1:25 by default), or through a `sendmail` program when
+/// `sendmail_path` is set. Once per storm, never per stopped reply.
 ///
 /// The mail carries no In-Reply-To or References, so it is not itself a reply into the storm,
 /// and `Auto-Submitted: auto-generated` (RFC 3834) so auto-responders leave it alone.
 final class StormMail: Sendable {
+    /// A sendmail program to pipe the mail into; empty: SMTP to `relay`.
     let sendmail: String
+    /// The SMTP server the mail is handed to (address, port), when `sendmail` is empty.
+    private let relayAddress: UInt32
+    private let relayPort: UInt16
+    let relayText: String
     let recipients: [String]
     let toAuthor: Bool
     let timeout: Int64
     private let ledger: ThreadLedger
     private let logger: Logger
 
-    init?(sendmail: String, recipients: [String], toAuthor: Bool, timeout: Int64,
+    init?(sendmail: String, relay: String, recipients: [String], toAuthor: Bool, timeout: Int64,
           ledger: ThreadLedger, logger: Logger) {
         guard !recipients.isEmpty || toAuthor else { return nil }
+        let parsed = MetricsServer.parse(relay)
+        guard !sendmail.isEmpty || parsed != nil else { return nil }
         self.sendmail = sendmail
+        self.relayAddress = parsed?.0.s_addr ?? 0
+        self.relayPort = parsed?.1 ?? 0
+        self.relayText = relay
         self.recipients = recipients
         self.toAuthor = toAuthor
         self.timeout = timeout
@@ -76,21 +87,37 @@ final class StormMail: Sendable {
         let to = addressees(author: author)
         guard !to.isEmpty else { return }
         let text = message(for: event, to: to)
-        // `--` so that no address, even a hostile-looking one, is read as an option.
-        let arguments = [sendmail, "-i", "--"] + to
-        let started = BackgroundThread.start({ [self] in
-            switch BoundedCommand.run(arguments, environment: ["PATH=/usr/sbin:/usr/bin:/bin"],
-                                      input: Array(text.utf8), timeout: timeout) {
-            case .exited(0):
-                logger.info("storm \(event.thread): summary mail sent to \(to.joined(separator: ","))")
-            case .exited(let code):
-                logger.warning("storm \(event.thread): \(sendmail) ended with status \(code); summary mail may be lost")
-            case .killedAfterTimeout:
-                logger.warning("storm \(event.thread): \(sendmail) ran past \(timeout)s and was killed")
-            case .couldNotStart(let why):
-                logger.error("storm \(event.thread): cannot start \(sendmail): \(why)")
-            }
-        })
+        let started = BackgroundThread.start({ [self] in deliver(text, to: to, thread: event.thread) })
         if started == nil { logger.error("cannot start a thread; storm \(event.thread) summary mail not sent") }
+    }
+
+    /// Where the mail goes, for the start-up log line.
+    var route: String { sendmail.isEmpty ? "SMTP \(relayText)" : sendmail }
+
+    private func deliver(_ text: String, to: [String], thread: MessageKey) {
+        let list = to.joined(separator: ",")
+        guard !sendmail.isEmpty else {
+            var host = [CChar](repeating: 0, count: 256)
+            gethostname(&host, host.count - 1)
+            let name = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            switch SMTPRelay.send(text, to: to, relay: (in_addr(s_addr: relayAddress), relayPort),
+                                  heloName: name.isEmpty ? "localhost" : name, timeout: Int(timeout)) {
+            case .success: logger.info("storm \(thread): summary mail sent to \(list) through \(relayText)")
+            case .failure(let f): logger.warning("storm \(thread): summary mail to \(list) through \(relayText) failed: \(f)")
+            }
+            return
+        }
+        // `--` so that no address, even a hostile-looking one, is read as an option.
+        switch BoundedCommand.run([sendmail, "-i", "--"] + to, environment: ["PATH=/usr/sbin:/usr/bin:/bin"],
+                                  input: Array(text.utf8), timeout: timeout) {
+        case .exited(0):
+            logger.info("storm \(thread): summary mail sent to \(list) through \(sendmail)")
+        case .exited(let code):
+            logger.warning("storm \(thread): \(sendmail) ended with status \(code); summary mail may be lost")
+        case .killedAfterTimeout:
+            logger.warning("storm \(thread): \(sendmail) ran past \(timeout)s and was killed")
+        case .couldNotStart(let why):
+            logger.error("storm \(thread): cannot start \(sendmail): \(why)")
+        }
     }
 }
