@@ -20,9 +20,12 @@ enum RecipientScan {
                               delimiters: String) -> Int? {
         guard directory.keys.localDomains.isEmpty else { return nil }
         let delimiterBytes = Array(delimiters.utf8)
-        if raws.count > 64 { return nil } // large envelopes go the full way: rare, and bounded there
+        // A small envelope dedups in an array (cheaper than hashing); a large one in a set, so
+        // 50,000 recipients stay linear.
+        let small = raws.count <= 64
         var seen: [UInt64] = []
-        seen.reserveCapacity(raws.count)
+        var seenSet = Set<UInt64>()
+        if small { seen.reserveCapacity(raws.count) } else { seenSet.reserveCapacity(raws.count) }
         let bare = directory.keys.bareNamesExist
         for raw in raws {
             guard let k = keys(raw, delimiters: delimiterBytes, withLocal: bare) else { return nil }
@@ -30,9 +33,13 @@ enum RecipientScan {
             if !hashes.isEmpty, hashes.contains(k.full) || hashes.contains(k.base)
                 || hashes.contains(k.local) || hashes.contains(k.baseLocal) { return nil }
             if !learned.isEmpty, learned.contains(k.full) || learned.contains(k.base) { return nil }
-            if !seen.contains(k.base) { seen.append(k.base) }
+            if small {
+                if !seen.contains(k.base) { seen.append(k.base) }
+            } else {
+                seenSet.insert(k.base)
+            }
         }
-        return seen.count
+        return small ? seen.count : seenSet.count
     }
 
     /// Hashes of `<local@domain> ARGS` or `local@domain ARGS`; nil for anything unusual

@@ -187,9 +187,12 @@ public final class StormEngine: Sendable {
     /// A message that arrives already expanded (many envelope recipients) and names exactly one
     /// address in To/Cc that the tables do not know: that address is a list of at least that size.
     private func learnListSize(_ h: MessageHeaders, recipients raws: [String], directory: AudienceDirectory) {
-        let recipients = raws.compactMap { (try? AddressParser.envelope($0).get())?.address }
         var named = AddressParser.headerAddresses(h.to ?? "", limit: 50)
         named += AddressParser.headerAddresses(h.cc ?? "", limit: 50)
+        // Nothing named in To/Cc (undisclosed recipients): nothing to learn, and no need to
+        // parse a large envelope a second time.
+        guard !named.isEmpty else { return }
+        let recipients = raws.compactMap { (try? AddressParser.envelope($0).get())?.address }
         let envelope = Set(recipients.lazy.map(\.key))
         let unknown = Set(named.lazy.filter { !envelope.contains($0.key) && !directory.isList($0) }.map(\.key))
         if unknown.count == 1, let list = unknown.first {

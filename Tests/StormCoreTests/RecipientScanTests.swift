@@ -9,7 +9,7 @@ struct RecipientScanTests {
         team@corp.example  a@corp.example, b@corp.example, c@corp.example
         all@corp.example   team@corp.example, d@corp.example
         """
-    static let pool = [
+    static let pool = (1...40).map { "<m\($0)@bulk.example>" } + [
         "<a@corp.example>", "<A@Corp.Example>", "<a+x@corp.example>", "<b@corp.example> NOTIFY=NEVER",
         "<team@corp.example>", "<TEAM+tag@corp.example>", "<all@corp.example>", "x@other.example",
         "<x@other.example>", "<X@OTHER.EXAMPLE> ORCPT=rfc822;x@other.example", "<\"q u\"@corp.example>",
@@ -27,8 +27,9 @@ struct RecipientScanTests {
         let engine = StormEngine(policy: p, directory: dir)
         var rng = SnapshotRandom(seed: 7)
         var answered = 0, declined = 0
-        for _ in 0..<5_000 {
-            let n = 1 + Int(rng.next() % 6)
+        for round in 0..<5_000 {
+            // Mostly small envelopes (array dedup), every tenth a large one (set dedup).
+            let n = round % 10 == 0 ? 65 + Int(rng.next() % 100) : 1 + Int(rng.next() % 6)
             let raws = (0..<n).map { _ in Self.pool[Int(rng.next() % UInt64(Self.pool.count))] }
             let full = engine.fullAudience(raws, directory: dir)
             if let fast = RecipientScan.plainAudience(raws, directory: dir, learned: [], delimiters: delimiter) {
@@ -42,6 +43,16 @@ struct RecipientScanTests {
         // Both paths were exercised.
         #expect(answered > 500)
         #expect(declined > 500)
+    }
+
+    @Test func aLargePlainEnvelopeIsCountedOnTheFastPathAndAgrees() throws {
+        let engine = StormEngine()
+        // 3,000 recipients, 1,000 distinct people each written three ways (case, +extension).
+        var raws: [String] = []
+        for i in 0..<1_000 { raws += ["<p\(i)@big.example>", "<P\(i)@BIG.example>", "<p\(i)@big.example> NOTIFY=NEVER"] }
+        let fast = try #require(RecipientScan.plainAudience(raws, directory: .empty, learned: [], delimiters: "+"))
+        #expect(fast == 1_000)
+        #expect(fast == engine.fullAudience(raws, directory: .empty).count)
     }
 
     @Test func aLearnedSizeSendsTheMessageTheFullWay() {
