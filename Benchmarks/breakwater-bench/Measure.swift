@@ -20,6 +20,17 @@ func residentBytes() -> Int {
     return rss * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
+/// Resident bytes after glibc's `malloc_trim(0)` hands free heap pages back to the kernel, so
+/// memory freed by an earlier case and reused by the next one neither hides nor inflates growth.
+/// (`malloc_trim` is not in Swift's Glibc module; found with dlsym.)
+func trimmedResidentBytes() -> Int {
+    typealias Trim = @convention(c) (Int) -> Int32
+    if let f = dlsym(nil, "malloc_trim") {  // nil: RTLD_DEFAULT
+        _ = unsafeBitCast(f, to: Trim.self)(0)
+    }
+    return residentBytes()
+}
+
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     return s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
