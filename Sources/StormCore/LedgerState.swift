@@ -64,8 +64,10 @@ struct LedgerState: Sendable {
 
     // MARK: adding and forgetting
 
-    /// A new thread rooted at `key`, making room first if the ledger is full.
+    /// A new thread rooted at `key`, making room first if the ledger is full. Callers look the
+    /// key up first: one key, one thread (the snapshot reader refuses duplicates).
     mutating func insert(key: MessageKey, audience: Int, now: Int64) -> Int32 {
+        assert(index[key] == nil, "a thread with key \(key) exists already")
         if count >= limits.maxThreads { evictOne(now: now) }
         let record = ThreadRecord(key: key, audience: audience, now: now)
         let s: Int32

@@ -62,7 +62,11 @@ extension LedgerState {
         expireIdle(now: now)
         var events: [StormEvent] = []
         let s: Int32
-        if let found = find(r.parentKeys) ?? (r.parentKeys.isEmpty ? find(subjectHash: r.subjectHash) : nil) {
+        // The root key last: a reply tied by subject alone may find its thread's subject gone
+        // (taken over by another thread, then evicted) while the thread itself is still there,
+        // and a second thread under the same key would make the snapshot unreadable.
+        if let found = find(r.parentKeys) ?? (r.parentKeys.isEmpty ? find(subjectHash: r.subjectHash) : nil)
+            ?? index[r.rootKey] {
             s = found
             touch(s, now: now)
         } else {
