@@ -23,6 +23,9 @@ public enum ConfigLoader {
         var problems = syntax
         var config = DaemonConfig()
         var replies: [Rule: (spec: ConfigValues.ReplySpec, line: ConfigLine)] = [:]
+        // why a cap: each suggestion compares the key with every known key; a file that is not a
+        // config at all (20,000 junk lines) must not keep check-config busy for minutes.
+        var suggestionsLeft = 20
         for line in lines {
             func problem(_ message: String) {
                 problems.append(ConfigProblem(file: file, line: line.line, message: message))
@@ -46,7 +49,8 @@ public enum ConfigLoader {
             }
             guard let setter = settings[line.key.lowercased()] else {
                 var message = "unknown key \(LogText.quoted(line.key, maxBytes: 60))"
-                if let near = closestKey(to: line.key) { message += " (did you mean \"\(near)\"?)" }
+                if suggestionsLeft > 0, let near = closestKey(to: line.key) { message += " (did you mean \"\(near)\"?)" }
+                suggestionsLeft -= 1
                 problem(message)
                 continue
             }
