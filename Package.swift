@@ -76,5 +76,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "StormCore", "MilterWire", "Replay", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
+        // Fuzz-corpus replay, hostile sessions against the live daemon, kills and bad snapshots (issue #9).
+        .testTarget(name: "ReliabilityTests", dependencies: ["StormCore", "MilterWire", "Replay", "Daemon", "TestSupport"],
+                    swiftSettings: strict),
     ]
 )
