@@ -93,6 +93,7 @@ import Testing
             #expect(MetricsScrape.value("breakwater_storms_tripped_total", in: scrape.body) == 1)
             #expect(MetricsScrape.value("breakwater_active_storms", in: scrape.body) == 1)
             #expect(MetricsScrape.value("breakwater_decision_seconds_count", in: scrape.body) == Double(results.count + 1))
+            #expect(MetricsScrape.value("breakwater_table_problems", in: scrape.body) == 0)
             #expect(try MetricsScrape.get(port: s.metricsPort, path: "/").status.hasSuffix("404 Not Found"))
 
             let report = try s.cli.run(["report", "--since", "1h"])
@@ -191,6 +192,17 @@ import Testing
             #expect(mail.contains("\nAuto-Submitted: auto-generated\n"), "\(mail)")
             #expect(mail.contains("breakwater release \(MessageKey(root))"), "\(mail)")
             #expect(!mail.contains("In-Reply-To") && !mail.contains("References"), "\(mail)")
+        }
+    }
+
+    @Test func tableProblemsAreCountedInTheMetrics() throws {
+        let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-tables")
+        defer { TestEnvironment.remove(folder) }
+        try "good@example.test 300\nbad line without a size\nworse@example.test -4\n"
+            .write(toFile: "\(folder)/sizes", atomically: true, encoding: .utf8)
+        try withSetup("list_size_maps = \(folder)/sizes") { s in
+            let scrape = try MetricsScrape.get(port: s.metricsPort)
+            #expect(MetricsScrape.value("breakwater_table_problems", in: scrape.body) == 2, "\(scrape.body)")
         }
     }
 

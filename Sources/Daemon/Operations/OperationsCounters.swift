@@ -23,6 +23,8 @@ public final class OperationsCounters: Sendable {
 
     /// The Prometheus registry every Breakwater metric lives in.
     let registry = PrometheusCollectorRegistry()
+    /// Problems (bad lines, unreadable files or maps) found when the audience tables last loaded.
+    let tableProblems = Atomic<Int>(0)
     private let factory: PrometheusMetricsFactory
     private let messagesSeen: CoreMetrics.Counter
     private let tripped: CoreMetrics.Counter
@@ -100,6 +102,8 @@ public final class OperationsCounters: Sendable {
             ("breakwater_deliveries_prevented", "Deliveries the stopped reply-alls would have made, over remembered threads.",
              Double(t.deliveriesPrevented)),
             ("breakwater_uptime_seconds", "Seconds since the daemon started.", Double(now.seconds - startedAt.seconds)),
+            ("breakwater_table_problems", "Problems found in the audience tables at their last load.",
+             Double(tableProblems.load(ordering: .relaxed))),
             // why -1: "no snapshot yet" must not look like a fresh one to an alert rule.
             ("breakwater_snapshot_age_seconds", "Seconds since the last good ledger snapshot; -1 when there is none.",
              Double(snapshotAge ?? -1)),

@@ -15,11 +15,11 @@ public enum AudienceTables {
     }
 
     /// Loads and logs the problems as warnings.
-    static func load(_ config: DaemonConfig, logger: Logger) -> AudienceDirectory {
+    static func load(_ config: DaemonConfig, logger: Logger) -> (directory: AudienceDirectory, problems: Int) {
         let (directory, problems) = load(config)
         for p in problems.prefix(100) { logger.warning("\(LogText.oneLine(p))") }
         if problems.count > 100 { logger.warning("... and \(problems.count - 100) more table problems") }
-        return directory
+        return (directory, problems.count)
     }
 
     /// `3 tables: 12 lists, 840001 mailboxes` or `no tables`.

@@ -44,7 +44,7 @@ public enum DaemonRuntime {
         logger.notice(Logger.Message(stringLiteral: "breakwater \(BreakwaterVersion.string) starting: listen=\(config.listen) "
             + "snapshot=\(config.snapshotPath.isEmpty ? "off" : config.snapshotPath)"))
 
-        let directory = AudienceTables.load(config, logger: logger)
+        let (directory, tableProblems) = AudienceTables.load(config, logger: logger)
         logger.info("audience: \(AudienceTables.summary(config, directory))")
         let store = SnapshotStore(path: config.snapshotPath)
         let now = FilterService.systemClock()
@@ -57,6 +57,7 @@ public enum DaemonRuntime {
                 + (config.recordHashKey.isEmpty ? " (addresses in clear)" : " (addresses hashed)")))
         }
         let service = FilterService(engine: engine, logger: logger, failAction: config.failAction, recorder: recorder)
+        service.operations.tableProblems.store(tableProblems, ordering: .relaxed)
 
         let housekeeper = Housekeeper(service: service, store: store, interval: config.snapshotInterval)
         // why: an expiry due while the daemon was down is logged at start, not ten seconds later.
@@ -152,8 +153,9 @@ final class Reloader: Sendable {
             if usedDefaults { logger.notice("no configuration file at \(options.configPath); using the built-in defaults") }
             config = loaded
         }
-        let directory = AudienceTables.load(config, logger: logger)
+        let (directory, tableProblems) = AudienceTables.load(config, logger: logger)
         service.engine.reconfigure(policy: config.policy, directory: directory)
+        service.operations.tableProblems.store(tableProblems, ordering: .relaxed)
         service.failAction = config.failAction
         housekeeper.setInterval(config.snapshotInterval)
         DaemonLogHandler.setThreshold(config.logLevel)
