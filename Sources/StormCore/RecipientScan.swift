@@ -27,12 +27,17 @@ enum RecipientScan {
         var seenSet = Set<UInt64>()
         if small { seen.reserveCapacity(raws.count) } else { seenSet.reserveCapacity(raws.count) }
         let bare = directory.keys.bareNamesExist
+        let hashes = directory.keyHashes
         for raw in raws {
             guard let k = keys(raw, delimiters: delimiterBytes, withLocal: bare) else { return nil }
-            let hashes = directory.keyHashes
-            if !hashes.isEmpty, hashes.contains(k.full) || hashes.contains(k.base)
-                || hashes.contains(k.local) || hashes.contains(k.baseLocal) { return nil }
-            if !learned.isEmpty, learned.contains(k.full) || learned.contains(k.base) { return nil }
+            // Each lookup hashes again: skip the ones that cannot differ (no extension, no
+            // domain-less table keys), which is the common case.
+            let hasExtension = k.base != k.full
+            if !hashes.isEmpty {
+                if hashes.contains(k.full) || (hasExtension && hashes.contains(k.base)) { return nil }
+                if bare, hashes.contains(k.local) || (hasExtension && hashes.contains(k.baseLocal)) { return nil }
+            }
+            if !learned.isEmpty, learned.contains(k.full) || (hasExtension && learned.contains(k.base)) { return nil }
             if small {
                 if !seen.contains(k.base) { seen.append(k.base) }
             } else {
