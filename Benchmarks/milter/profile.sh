@@ -58,5 +58,5 @@ profile() {  # $1 = name, $2 = socket, then the command
   return 0
 }
 profile null-nr "$root/null.sock" "$root/nullfilter" -n "unix:$root/null.sock"
-profile breakwater "$root/breakwater.sock" "$BREAKWATER" run --foreground --config "$root/breakwater.conf"
+profile breakwater "$root/breakwater.sock" "$BREAKWATER" run --allow-root --foreground --config "$root/breakwater.conf"
 echo "profiles kept in $root"

@@ -59,7 +59,7 @@ CONF
 
 declare -A sock
 sock[breakwater]=$root/breakwater.sock sock[null-nr]=$root/null-nr.sock sock[null-all]=$root/null-all.sock
-"$BREAKWATER" run --foreground --config "$root/breakwater.conf" 2>"$root/breakwater.log" & pids+=($!)
+"$BREAKWATER" run --allow-root --foreground --config "$root/breakwater.conf" 2>"$root/breakwater.log" & pids+=($!)
 wait_socket "${sock[breakwater]}" "$!" "$root/breakwater.log"
 "$root/nullfilter" -n "unix:${sock[null-nr]}" 2>"$root/null-nr.log" & pids+=($!)
 wait_socket "${sock[null-nr]}" "$!" "$root/null-nr.log"

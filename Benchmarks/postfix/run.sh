@@ -75,7 +75,7 @@ postfix_config_directory = $etc
 snapshot_path =
 log_level = notice
 EOF
-"$BREAKWATER" run --foreground --config "$root/breakwater.conf" 2>"$root/breakwater.log" &
+"$BREAKWATER" run --allow-root --foreground --config "$root/breakwater.conf" 2>"$root/breakwater.log" &
 bw_pid=$!
 for _ in $(seq 1 200); do [[ -S $sock ]] && break; sleep 0.05; done
 [[ -S $sock ]] || { echo "breakwater did not start:" >&2; cat "$root/breakwater.log" >&2; exit 1; }

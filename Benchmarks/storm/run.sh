@@ -60,7 +60,7 @@ trip_replies = 10
 control_socket = $root/control.sock
 log_level = notice
 CONF
-"$BREAKWATER" run --foreground --config "$root/breakwater.conf" 2>"$root/breakwater.log" &
+"$BREAKWATER" run --allow-root --foreground --config "$root/breakwater.conf" 2>"$root/breakwater.log" &
 pid=$!
 wait_socket "$root/breakwater.sock" "$pid" "$root/breakwater.log"
 

@@ -61,7 +61,8 @@ extension BreakwaterCommand {
                 configuration is logged and the old one kept. A changed `listen` needs a restart.
 
                 Exit status: 0 after a clean stop, 78 when the configuration is unusable, 69 when \
-                the socket cannot be opened.
+                the socket cannot be opened, 77 when started as root without run_as_user or \
+                allow_root (or --allow-root), or when dropping to run_as_user fails.
                 """)
 
         @Option(name: .shortAndLong, help: ArgumentHelp(
@@ -72,9 +73,13 @@ extension BreakwaterCommand {
         @Flag(help: "Log to standard error, one line per entry, instead of syslog.")
         var foreground = false
 
+        @Flag(help: "Started as root without run_as_user: run as root anyway instead of refusing (exit 77).")
+        var allowRoot = false
+
         func run() throws {
             let status = DaemonRuntime.run(DaemonRuntime.Options(
-                configPath: config ?? ConfigLoader.defaultPath, explicit: config != nil, foreground: foreground))
+                configPath: config ?? ConfigLoader.defaultPath, explicit: config != nil, foreground: foreground,
+                allowRoot: allowRoot))
             if status != .ok { throw ExitCode(status.rawValue) }
         }
     }

@@ -165,6 +165,8 @@ public enum ConfigLoader {
         "socket_mode": { c, v in set(ConfigValues.fileMode(v)) { c.socketMode = $0 } },
         "socket_group": { c, v in c.socketGroup = v.isEmpty ? nil : v; return nil },
         "milter_timeout": { c, v in set(ConfigValues.duration(v)) { c.milterTimeout = $0 } },
+        "run_as_user": { c, v in c.runAsUser = v; return nil },
+        "allow_root": { c, v in set(ConfigValues.boolean(v)) { c.allowRoot = $0 } },
 
         "virtual_alias_maps": { c, v in c.virtualAliasMaps = tablePaths(v); return nil },
         "alias_maps": { c, v in c.aliasMaps = tablePaths(v); return nil },

@@ -23,6 +23,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var socketGroup: String? = "postfix"
     /// Seconds libmilter waits on a silent MTA.
     public var milterTimeout: Int64 = 30
+    /// Started as root: become this user (and its groups) before serving; empty keeps the identity.
+    public var runAsUser = ""
+    /// Started as root without `runAsUser`: run as root anyway (otherwise refuse to start).
+    public var allowRoot = false
 
     /// Postfix virtual(5) source files.
     public var virtualAliasMaps: [String] = []
@@ -100,6 +104,7 @@ public struct DaemonConfig: Sendable, Equatable {
         [("listen", listen.description), ("socket_mode", String(socketMode, radix: 8)),
          ("socket_group", socketGroup ?? ""), ("milter_timeout", "\(milterTimeout)"),
          ("snapshot_path", snapshotPath), ("record_path", recordPath),
-         ("record_hash_key", recordHashKey.isEmpty ? "" : "(set)"), ("max_threads", "\(maxThreads)"), ("thread_ttl", "\(threadTTL)")]
+         ("record_hash_key", recordHashKey.isEmpty ? "" : "(set)"), ("max_threads", "\(maxThreads)"), ("thread_ttl", "\(threadTTL)"),
+         ("run_as_user", runAsUser), ("allow_root", allowRoot ? "yes" : "no")]
     }
 }

@@ -12,6 +12,7 @@ public enum DaemonRuntime {
     public enum ExitStatus: Int32 {
         case ok = 0
         case startFailed = 69   // EX_UNAVAILABLE
+        case noPermission = 77  // EX_NOPERM: root without run_as_user or allow_root, or the drop failed
         case config = 78        // EX_CONFIG
     }
 
@@ -23,11 +24,14 @@ public enum DaemonRuntime {
         public var explicit: Bool
         /// Log to stderr instead of syslog.
         public var foreground: Bool
+        /// `--allow-root`: started as root without `run_as_user`, stay root.
+        public var allowRoot: Bool
 
-        public init(configPath: String, explicit: Bool, foreground: Bool) {
+        public init(configPath: String, explicit: Bool, foreground: Bool, allowRoot: Bool = false) {
             self.configPath = configPath
             self.explicit = explicit
             self.foreground = foreground
+            self.allowRoot = allowRoot
         }
     }
 
@@ -41,6 +45,13 @@ public enum DaemonRuntime {
 
         guard let config = initialConfig(options, logger: logger) else { return .config }
         DaemonLogHandler.setThreshold(config.logLevel)
+        let privileges = Privileges.plan(uid: getuid(), euid: geteuid(), runAsUser: config.runAsUser,
+                                         allowRoot: options.allowRoot || config.allowRoot)
+        if privileges == .refuse {
+            logger.error(Logger.Message(stringLiteral: Privileges.refusal))
+            if !options.foreground { Privileges.tellStandardError("breakwater: \(Privileges.refusal)\n") }
+            return .noPermission
+        }
         logger.notice(Logger.Message(stringLiteral: "breakwater \(BreakwaterVersion.string) starting: listen=\(config.listen) "
             + "snapshot=\(config.snapshotPath.isEmpty ? "off" : config.snapshotPath)"))
 
@@ -69,6 +80,21 @@ public enum DaemonRuntime {
         }
         let operations = OperationsServices.start(config, service: service, snapshotPath: store.path) { reloader.reload() }
 
+        // why: everything above (config, tables, snapshot, control and metrics sockets) is opened
+        // as root; libmilter opens the milter socket inside MilterRunner.run, after the drop.
+        if case .become(let user) = privileges {
+            switch Privileges.become(user) {
+            case .success(let who):
+                logger.notice(Logger.Message(stringLiteral: "dropped root: running as \(who.user) (uid \(who.uid), gid \(who.gid), "
+                    + "groups \(who.groups.map(String.init).joined(separator: ",")))"))
+            case .failure(let error):
+                logger.error("\(error)")
+                if !options.foreground { Privileges.tellStandardError("breakwater: \(error)\n") }
+                operations.stop()
+                housekeeper.stop()
+                return .noPermission
+            }
+        }
         let milter = FilterService.milterConfiguration(config) { logger.notice("\($0)") }
         logger.notice("listening on \(config.listen) (Postfix: smtpd_milters = \(config.listen))")
         var status = ExitStatus.ok

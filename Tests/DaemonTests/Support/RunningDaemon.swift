@@ -81,7 +81,7 @@ final class RunningDaemon {
         guard let binary else {
             throw ChildProcess.SpawnError(description: "breakwater not found next to the test binary; build it first")
         }
-        return try ChildProcess(binary, ["run", "--foreground", "--config", configPath], logPath: log)
+        return try ChildProcess(binary, ["run", "--foreground", "--allow-root", "--config", configPath], logPath: log)
     }
 
     /// Waits until the socket accepts connections (or the daemon died).

@@ -45,7 +45,7 @@ final class Breakwater {
         guard let binary = TestEnvironment.executable(named: "breakwater") else {
             throw ChildProcess.SpawnError(description: "breakwater not found next to the test binary; build it first")
         }
-        return try ChildProcess(binary, ["run", "--foreground", "--config", configPath], logPath: log)
+        return try ChildProcess(binary, ["run", "--foreground", "--allow-root", "--config", configPath], logPath: log)
     }
 
     private func waitUntilListening() throws {
