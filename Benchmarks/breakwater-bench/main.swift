@@ -46,6 +46,7 @@ case "loadfile":
                                 tracked: option("--tracked", 1_000_000), seed: UInt64(option("--seed", 1)),
                                 recipients: option("--recipients", 20))
     Prefill.writeFile(out, Array(s.utf8))
+case "flood": FloodCommand.run(ids: option("--ids", smoke ? 200_000 : 10_000_000), cap: option("--cap", smoke ? 2_000 : 200_000))
 default:
     let usage = "usage: breakwater-bench engine|growth|prefill|loadfile [options] (see main.swift)\n"
     _ = usage.withCString { write(2, $0, strlen($0)) }

@@ -1,0 +1,1 @@
+../../../Benchmarks/breakwater-bench/FloodRun.swift
