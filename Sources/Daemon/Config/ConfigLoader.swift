@@ -174,11 +174,7 @@ public enum ConfigLoader {
         "recipient_delimiter": { c, v in c.policy.recipientDelimiter = v; return nil },
         "local_domains": { c, v in c.localDomains = ConfigValues.list(v).map { $0.lowercased() }; return nil },
         "postfix_tables": { c, v in set(ConfigValues.boolean(v)) { c.postfixTables.enabled = $0 } },
-        "postfix_config_directory": { c, v in
-            guard v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
-            c.postfixTables.configDirectory = v
-            return nil
-        },
+        "postfix_config_directory": { c, v in set(ConfigValues.path(v, emptyMeansOff: false)) { c.postfixTables.configDirectory = $0 } },
 
         "reply_all_threshold": { c, v in set(ConfigValues.integer(v)) { c.policy.replyAllThreshold = $0 } },
         "trip_replies": { c, v in set(ConfigValues.integer(v)) { c.policy.tripReplies = $0 } },
@@ -236,26 +232,14 @@ public enum ConfigLoader {
         },
         "add_seen_header": { c, v in set(ConfigValues.boolean(v)) { c.policy.addSeenHeader = $0 } },
 
-        "snapshot_path": { c, v in
-            guard v.isEmpty || v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
-            c.snapshotPath = v
-            return nil
-        },
-        "record_path": { c, v in
-            guard v.isEmpty || v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
-            c.recordPath = v
-            return nil
-        },
+        "snapshot_path": { c, v in set(ConfigValues.path(v)) { c.snapshotPath = $0 } },
+        "record_path": { c, v in set(ConfigValues.path(v)) { c.recordPath = $0 } },
         "record_hash_key": { c, v in c.recordHashKey = v; return nil },
         "snapshot_interval": { c, v in set(ConfigValues.optionalDuration(v)) { c.snapshotInterval = $0 } },
         "max_threads": { c, v in set(ConfigValues.integer(v)) { c.maxThreads = $0 } },
         "thread_ttl": { c, v in set(ConfigValues.duration(v)) { c.threadTTL = $0 } },
 
-        "control_socket": { c, v in
-            guard v.isEmpty || v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
-            c.controlSocket = v
-            return nil
-        },
+        "control_socket": { c, v in set(ConfigValues.path(v)) { c.controlSocket = $0 } },
         "control_socket_mode": { c, v in set(ConfigValues.fileMode(v)) { c.controlSocketMode = $0 } },
         "metrics_listen": { c, v in
             guard v.isEmpty || MetricsServer.parse(v) != nil else {
@@ -289,11 +273,7 @@ public enum ConfigLoader {
             c.notifyRelay = v
             return nil
         },
-        "sendmail_path": { c, v in
-            guard v.isEmpty || v.hasPrefix("/") else { return "\(LogText.quoted(v, maxBytes: 120)) is not an absolute path" }
-            c.sendmailPath = v
-            return nil
-        },
+        "sendmail_path": { c, v in set(ConfigValues.path(v)) { c.sendmailPath = $0 } },
 
         "fail_action": { c, v in set(ConfigValues.choice(v, FailAction.allCases.map { ($0.rawValue, $0) })) { c.failAction = $0 } },
         "log_level": { c, v in

@@ -74,6 +74,11 @@ enum ConfigValues {
         }
     }
 
+    /// An absolute path; empty too when `emptyMeansOff` (the feature is then off).
+    static func path(_ v: String, emptyMeansOff: Bool = true) -> Parsed<String> {
+        (emptyMeansOff && v.isEmpty) || v.hasPrefix("/") ? .success(v) : fail(v, "an absolute path")
+    }
+
     /// A list separated by commas and/or whitespace; empty items dropped.
     static func list(_ v: String) -> [String] {
         v.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map(String.init)
