@@ -32,8 +32,12 @@ public enum MilterRunner {
     /// connection. May be called once per process.
     /// Returning can take up to ~5 s after the stop request (libmilter's poll interval);
     /// messages still in flight are dropped and the MTA applies its default action.
+    /// `beforeServing` runs once the socket is open and prepared, just before libmilter starts
+    /// serving: the place to drop root, so the socket can be a privileged one. Returning false
+    /// stops the start with ``MilterError/startFailed(step:detail:)``.
     public static func run(
         _ configuration: MilterConfiguration,
+        beforeServing: () -> Bool = { true },
         makeHandler: @escaping @Sendable () -> any MilterHandler
     ) throws(MilterError) {
         guard started.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
@@ -59,6 +63,9 @@ public enum MilterRunner {
             throw .startFailed(step: "smfi_opensocket(\(spec))", detail: "\(reason) (address busy, bad, or not permitted?)")
         }
         SocketSetup.prepare(configuration)
+        guard beforeServing() else {
+            throw .startFailed(step: "before serving", detail: "the caller stopped the start (see its log)")
+        }
         guard smfi_main() == MI_SUCCESS else { throw .mainLoopFailed }
     }
 

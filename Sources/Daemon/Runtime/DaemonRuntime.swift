@@ -52,6 +52,12 @@ public enum DaemonRuntime {
             if !options.foreground { Privileges.tellStandardError("breakwater: \(Privileges.refusal)\n") }
             return .noPermission
         }
+        // A user that cannot be become is found now, before any socket or file exists.
+        if case .become(let user) = privileges, let problem = Privileges.check(user) {
+            logger.error("\(problem)")
+            if !options.foreground { Privileges.tellStandardError("breakwater: \(problem)\n") }
+            return .noPermission
+        }
         logger.notice(Logger.Message(stringLiteral: "breakwater \(BreakwaterVersion.string) starting: listen=\(config.listen) "
             + "snapshot=\(config.snapshotPath.isEmpty ? "off" : config.snapshotPath)"))
 
@@ -80,29 +86,33 @@ public enum DaemonRuntime {
         }
         let operations = OperationsServices.start(config, service: service, snapshotPath: store.path) { reloader.reload() }
 
-        // why: everything above (config, tables, snapshot, control and metrics sockets) is opened
-        // as root; libmilter opens the milter socket inside MilterRunner.run, after the drop.
-        if case .become(let user) = privileges {
+        // why: everything above (config, tables, snapshot, control and metrics sockets) and the
+        // milter socket itself are opened as root; root is dropped just before serving.
+        var dropFailed = false
+        let dropRoot = { () -> Bool in
+            guard case .become(let user) = privileges else { return true }
             switch Privileges.become(user) {
             case .success(let who):
                 logger.notice(Logger.Message(stringLiteral: "dropped root: running as \(who.user) (uid \(who.uid), gid \(who.gid), "
                     + "groups \(who.groups.map(String.init).joined(separator: ",")))"))
+                return true
             case .failure(let error):
                 logger.error("\(error)")
                 if !options.foreground { Privileges.tellStandardError("breakwater: \(error)\n") }
-                operations.stop()
-                housekeeper.stop()
-                return .noPermission
+                dropFailed = true
+                return false
             }
         }
         let milter = FilterService.milterConfiguration(config) { logger.notice("\($0)") }
         logger.notice("listening on \(config.listen) (Postfix: smtpd_milters = \(config.listen))")
         var status = ExitStatus.ok
         do throws(MilterError) {
-            try MilterRunner.run(milter) { service.makeHandler() }
+            try MilterRunner.run(milter, beforeServing: dropRoot) { service.makeHandler() }
             logger.notice("stop requested; libmilter has stopped")
         } catch {
             switch error {
+            case .startFailed where dropFailed:
+                status = .noPermission
             case .startFailed, .badListenAddress, .alreadyStarted:
                 logger.error("\(error)")
                 status = .startFailed

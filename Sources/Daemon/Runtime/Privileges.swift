@@ -45,6 +45,18 @@ enum Privileges {
     /// and checks that the real and effective ids are the new ones and that root cannot be
     /// taken back. Every thread of the process changes with it (glibc applies set*id to all).
     /// Returns the identity, or why it could not.
+    /// Why `user` cannot be become, checked before anything is opened; nil when it can be.
+    static func check(_ user: String) -> PrivilegeError? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        let found = getpwnam_r(user, &entry, &buffer, buffer.count, &result)
+        guard found == 0, result != nil else {
+            return PrivilegeError(step: "getpwnam(\(user))", detail: found == 0 ? "no such user" : String(cString: strerror(found)))
+        }
+        return entry.pw_uid == 0 ? PrivilegeError(step: "run_as_user = \(user)", detail: "that user is root") : nil
+    }
+
     static func become(_ user: String) -> Result<Identity, PrivilegeError> {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
