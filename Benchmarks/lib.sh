@@ -1,4 +1,4 @@
-# Shared by Benchmarks/milter/run.sh and Benchmarks/storm/run.sh: binaries, the null filter,
+# Shared by the benchmark scripts (milter, storm, profile): binaries, the null filter, the daemon config,
 # starting and stopping filters by pid, medians. Source it; it sets BIN_* and helpers.
 
 # Binaries: $BREAKWATER, $REPLAY, $BENCH if set; else release builds in .build-perf (built if missing).
@@ -42,3 +42,20 @@ stop_pid() {  # $1 = pid; TERM, then wait (libmilter returns within ~5 s)
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print 0; else print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+# The daemon config every benchmark starts Breakwater with: unix socket, the prefilled ledger
+# snapshot and its list sizes in $root, a control socket; extra `key = value` lines from stdin.
+write_daemon_config() {  # $1 = root folder, $2 = max threads
+  {
+    cat <<CONF
+listen = unix:$1/breakwater.sock
+list_size_maps = $1/lists.sizes
+snapshot_path = $1/ledger.snapshot
+snapshot_interval = 24h
+max_threads = $2
+control_socket = $1/control.sock
+log_level = notice
+CONF
+    cat
+  } >"$1/breakwater.conf"
+}

@@ -30,15 +30,7 @@ BREAKWATER=$root/breakwater
 build_nullfilter "$root/nullfilter"
 "$BENCH" prefill --threads "$threads" --snapshot "$root/ledger.snapshot" --sizes "$root/lists.sizes" >/dev/null
 "$BENCH" loadfile --out "$root/load.session" --sessions 16 --messages $((messages / 16)) --tracked "$threads" --seed 5
-cat >"$root/breakwater.conf" <<CONF
-listen = unix:$root/breakwater.sock
-list_size_maps = $root/lists.sizes
-snapshot_path = $root/ledger.snapshot
-snapshot_interval = 24h
-max_threads = $threads
-control_socket = $root/control.sock
-log_level = notice
-CONF
+write_daemon_config "$root" "$threads" </dev/null
 profile() {  # $1 = name, $2 = socket, then the command
   local name=$1 sock=$2; shift 2
   valgrind --tool=callgrind --callgrind-out-file="$root/$name.%p.out" "$@" 2>"$root/$name.log" &

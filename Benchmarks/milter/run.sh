@@ -47,15 +47,7 @@ trap cleanup EXIT
 build_nullfilter "$root/nullfilter"
 
 "$BENCH" prefill --threads "$threads" --snapshot "$root/ledger.snapshot" --sizes "$root/lists.sizes"
-cat >"$root/breakwater.conf" <<CONF
-listen = unix:$root/breakwater.sock
-list_size_maps = $root/lists.sizes
-snapshot_path = $root/ledger.snapshot
-snapshot_interval = 24h
-max_threads = $threads
-control_socket = $root/control.sock
-log_level = notice
-CONF
+write_daemon_config "$root" "$threads" </dev/null
 
 declare -A sock
 sock[breakwater]=$root/breakwater.sock sock[null-nr]=$root/null-nr.sock sock[null-all]=$root/null-all.sock

@@ -48,17 +48,10 @@ for n in $repliers; do
     s == 1 { print > o; next }
     { print > r }' "$root/storm$n.session"
 done
-cat >"$root/breakwater.conf" <<CONF
-listen = unix:$root/breakwater.sock
-list_size_maps = $root/lists.sizes
-snapshot_path = $root/ledger.snapshot
-snapshot_interval = 24h
-max_threads = $threads
+write_daemon_config "$root" "$threads" <<CONF
 hard_gate = off
 delivery_budget = off
 trip_replies = 10
-control_socket = $root/control.sock
-log_level = notice
 CONF
 "$BREAKWATER" run --allow-root --foreground --config "$root/breakwater.conf" 2>"$root/breakwater.log" &
 pid=$!
