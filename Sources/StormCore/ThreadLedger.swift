@@ -7,13 +7,19 @@ import Synchronization
 /// takes the lock, so the locked part of a decision is a few hash lookups and appends.
 public final class ThreadLedger: Sendable {
     let state: Mutex<LedgerState>
+    /// True once any list size has been learned. why: every decision asks for the learned
+    /// hashes, and most ledgers never learn one; this lets it skip the ledger's lock (which
+    /// reply-alls hold) on the ordinary-mail path.
+    private let hasLearned: Atomic<Bool>
 
     /// An empty ledger with the given bounds.
     public init(limits: LedgerLimits = LedgerLimits()) {
         state = Mutex(LedgerState(limits: limits))
+        hasLearned = Atomic(false)
     }
 
     init(state: LedgerState) {
+        hasLearned = Atomic(!state.learned.isEmpty)
         self.state = Mutex(state)
     }
 
@@ -34,11 +40,17 @@ public final class ThreadLedger: Sendable {
     public var learnedSizes: [String: Int] { state.withLock { $0.learned } }
 
     /// Hashes of the learned keys (copy-on-write snapshot, like `learnedSizes`).
-    var learnedHashes: Set<UInt64> { state.withLock { $0.learnedHashes } }
+    var learnedHashes: Set<UInt64> {
+        hasLearned.load(ordering: .acquiring) ? state.withLock { $0.learnedHashes } : []
+    }
 
     /// Remembers that `address` (a `local@domain` key) reached at least `size` mailboxes.
     public func learn(_ address: String, size: Int) {
-        state.withLock { $0.learn(address, size: size) }
+        let stored = state.withLock { st in
+            st.learn(address, size: size)
+            return !st.learned.isEmpty
+        }
+        if stored { hasLearned.store(true, ordering: .releasing) }
     }
 
     /// Threads that are blocked now or tripped since `since`, most recent trip first.
