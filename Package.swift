@@ -64,6 +64,10 @@ let package = Package(
         .executableTarget(name: "breakwater-bench", dependencies: ["StormCore"], path: "Benchmarks/breakwater-bench",
                           swiftSettings: strict),
 
+        // Reliability drivers against a running daemon (RELIABILITY.md): live flood, hostile sessions, soak.
+        .executableTarget(name: "breakwater-stress", dependencies: ["StormCore", "MilterWire"],
+                          path: "Reliability/breakwater-stress", swiftSettings: strict),
+
         .testTarget(name: "StormCoreTests", dependencies: ["StormCore"], swiftSettings: strict),
         .testTarget(name: "MilterWireTests", dependencies: ["MilterWire"], swiftSettings: strict),
         // Starting real binaries from tests: child processes, scratch folders, miltertest.
