@@ -1,5 +1,8 @@
 /// Everything ``Milter/run(_:makeHandler:)`` needs besides the handler factory.
 public struct MilterConfiguration: Sendable {
+    /// 1 MiB - 1: the SMFIP_MDS_1M size, the largest libmilter negotiates.
+    public static let largestCommandBytes = (1 << 20) - 1
+
     /// The filter's name, as libmilter logs it.
     public var name: String
     /// Where to listen.
@@ -18,6 +21,13 @@ public struct MilterConfiguration: Sendable {
     public var macros: [MacroStage: [String]]
     /// Seconds libmilter waits on a silent MTA before dropping the connection.
     public var timeout: Int
+    /// The largest command libmilter accepts, in bytes (`smfi_setmaxdatasize`). libmilter's own
+    /// default is 64 KiB - 1: a longer header makes it drop the connection, and the MTA then
+    /// applies its default action to the message instead of the filter's verdict. Postfix 3.7
+    /// cuts headers to about 60 KB before a milter sees them (measured), but other MTAs and
+    /// test clients need not. The default, 1 MiB - 1, is the largest size the protocol names
+    /// (SMFIP_MDS_1M); it bounds what one connection can make libmilter buffer.
+    public var maxCommandBytes: Int
     /// File mode of a unix socket.
     public var socketMode: UInt32
     /// Group to give a unix socket, if that group exists (Postfix needs `postfix`).
@@ -35,6 +45,7 @@ public struct MilterConfiguration: Sendable {
         answeredSteps: FilterSteps = [],
         macros: [MacroStage: [String]] = [:],
         timeout: Int = 7210,
+        maxCommandBytes: Int = MilterConfiguration.largestCommandBytes,
         socketMode: UInt32 = 0o660,
         socketGroup: String? = nil,
         notice: @escaping @Sendable (String) -> Void = { _ in }
@@ -46,6 +57,7 @@ public struct MilterConfiguration: Sendable {
         self.answeredSteps = answeredSteps
         self.macros = macros
         self.timeout = timeout
+        self.maxCommandBytes = maxCommandBytes
         self.socketMode = socketMode
         self.socketGroup = socketGroup
         self.notice = notice

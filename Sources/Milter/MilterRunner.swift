@@ -54,6 +54,9 @@ public enum MilterRunner {
         guard smfi_settimeout(Int32(clamping: configuration.timeout)) == MI_SUCCESS else {
             throw .startFailed(step: "smfi_settimeout", detail: "bad timeout \(configuration.timeout)")
         }
+        // why: libmilter drops a connection whose command exceeds this (64 KiB - 1 unless
+        // raised), and a header is one command: see MilterConfiguration.maxCommandBytes.
+        _ = smfi_setmaxdatasize(max(configuration.maxCommandBytes, 65_535))
         if case let .unix(path) = configuration.listen, SocketSetup.isSomeoneListening(onUnixPath: path) {
             throw .startFailed(step: "smfi_opensocket(\(spec))", detail: "another process is listening on \(path)")
         }

@@ -68,6 +68,39 @@ struct PostfixDeliveryTests {
         }
     }
 
+    /// A reply-all whose To header names 1,100 more people and whose Subject is folded over
+    /// 1,100 lines (each ~90 KB as sent) still gets Breakwater's own verdict, not Postfix's
+    /// milter_default_action. Measured here: Postfix 3.7 cuts each such header to about 60 KB
+    /// before the milter sees it (To by header_address_token_limit), so it stays under
+    /// libmilter's default 64 KiB command limit; the daemon raises that limit to 1 MiB anyway
+    /// for other MTAs (HostileSessionTests sends a 900 KB header).
+    @Test func aReplyAllWithHugeHeadersStillGetsBreakwatersVerdict() throws {
+        try withBreakwater { daemon, smtp in
+            let thread = StormThread(tag: "bigheader")
+            try replyAllsUpToTheTripPoint(thread, smtp, daemon)
+            let people = (1...1_100).map { "\"Member number \($0) of the whole organisation\" <member\($0)@elsewhere.test>" }
+            func padded(_ mail: TestMail) -> TestMail {
+                var mail = mail
+                let to = (mail.recipients + people).joined(separator: ",\r\n ")
+                mail.headers = mail.headers.map { $0.0 == "To" ? ("To", to) : $0 }
+                mail.headers = mail.headers.map {
+                    $0.0 == "Subject" ? ("Subject", ([$0.1] + people.map { "(for \($0))" }).joined(separator: "\r\n ")) : $0
+                }
+                return mail
+            }
+            let big = padded(thread.replyAll(4))
+            for name in ["To", "Subject"] {
+                let size = big.headers.first { $0.0 == name }!.1.utf8.count
+                #expect(size > 65_536 && size < 102_400, "\(name) header is \(size) bytes")
+            }
+            let refused = try smtp.send(big)
+            #expect(refused.code == 550 && refused.text.contains("Reply-all storm"), "\(refused)\n\(daemon.log)")
+            let direct = padded(thread.directReply(6))
+            try accepted(direct, smtp)
+            #expect(postfix.waitForDeliveries(of: direct.messageID, count: 1), "\(daemon.log)")
+        }
+    }
+
     @Test func aStormCanDeferWithA4xxInstead() throws {
         try withBreakwater("storm_action = defer\nstorm_reply = 451 4.7.1 Storm in {subject}, try later") { daemon, smtp in
             let thread = StormThread(tag: "defer")
