@@ -49,6 +49,30 @@ struct CheckConfigTests {
         #expect(r.output.contains("\(r.file):\(line): \(message)"), "\(r.output)")
     }
 
+    /// `run` as root refuses a run_as_user that does not exist (exit 77); check-config says so
+    /// first, at the line, so a reload or a restart is not what finds it.
+    @Test func aRunAsUserThatDoesNotExistIsAProblemAtItsLine() throws {
+        let r = try check("log_level = info\nrun_as_user = no-such-user-bw\n")
+        #expect(r.status == .exited(78), "\(r.output)")
+        #expect(r.output.contains("\(r.file):2: run_as_user: getpwnam(no-such-user-bw): no such user"), "\(r.output)")
+        let root = try check("run_as_user = root\n")
+        #expect(root.status == .exited(78) && root.output.contains("that user is root"), "\(root.output)")
+    }
+
+    /// After the drop only the snapshot folder must be writable: a folder that user cannot
+    /// write to is a warning (the file still passes: the daemon would run, but not save).
+    @Test func aSnapshotFolderRunAsUserCannotWriteIsAWarning() throws {
+        let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-check-snap")
+        defer { TestEnvironment.remove(folder) }
+        try #require(chmod(folder, 0o755) == 0)
+        let r = try check("run_as_user = nobody\nsnapshot_path = \(folder)/ledger.snapshot\n")
+        #expect(r.status == .exited(0), "\(r.output)")
+        #expect(r.output.contains("warning: snapshot folder \(folder) is not writable by run_as_user nobody"), "\(r.output)")
+        try #require(chmod(folder, 0o1777) == 0)
+        let open = try check("run_as_user = nobody\nsnapshot_path = \(folder)/ledger.snapshot\n")
+        #expect(open.status == .exited(0) && !open.output.contains("warning: snapshot folder"), "\(open.output)")
+    }
+
     @Test func everyProblemIsReportedNotJustTheFirst() throws {
         let r = try check("trehshold = 3\nhard_gate = lots\nfail_action = panic\nsnapshot_interval = 10s\nlog_level = loud\n")
         #expect(r.status == .exited(78), "\(r.output)")

@@ -57,6 +57,21 @@ enum Privileges {
         return entry.pw_uid == 0 ? PrivilegeError(step: "run_as_user = \(user)", detail: "that user is root") : nil
     }
 
+    /// A user's ids and every group it is in (primary included), or nil if there is no such user.
+    static func lookUp(_ user: String) -> (uid: uid_t, gid: gid_t, groups: [gid_t])? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        guard getpwnam_r(user, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        var count: Int32 = 64
+        var groups = [gid_t](repeating: 0, count: Int(count))
+        if getgrouplist(user, entry.pw_gid, &groups, &count) == -1 {
+            groups = [gid_t](repeating: 0, count: Int(count))
+            guard getgrouplist(user, entry.pw_gid, &groups, &count) != -1 else { return (entry.pw_uid, entry.pw_gid, [entry.pw_gid]) }
+        }
+        return (entry.pw_uid, entry.pw_gid, Array(groups.prefix(Int(count))))
+    }
+
     static func become(_ user: String) -> Result<Identity, PrivilegeError> {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
