@@ -10,7 +10,8 @@ import Testing
 ///
 /// What libmilter does at the limit (listener.c): `accept()` failing with EMFILE or ENFILE is
 /// retried at once, without a log line and without a pause; the waiting connections stay in the
-/// listen backlog. Figures are printed for RELIABILITY.md.
+/// listen backlog. The daemon's own open-files watch logs the episode: an error at the limit,
+/// a notice once it is over. Figures are printed for RELIABILITY.md.
 @Suite("Connection flood past the daemon's fd limit", .serialized)
 struct ConnectionFloodTests {
     static let fdLimit = 256
@@ -81,6 +82,7 @@ struct ConnectionFloodTests {
         try #require(daemon.isAlive, "daemon died during the flood:\n\(daemon.log)")
         #expect(full, "the daemon never reached its fd limit: \(daemon.openFDs) fds")
         #expect(atLimit <= Self.fdLimit)
+        #expect(daemon.waitForLog("open files at the limit: "), "no log line at the fd limit:\n\(daemon.log)")
         let during = String(daemon.log.dropFirst(logBefore))
             .split(separator: "\n").filter { !$0.contains("snapshot written") }
         print("connection flood: \(open.count) connections opened (connect failure: \(failure == 0 ? "none" : String(cString: strerror(failure)))); "
@@ -92,6 +94,7 @@ struct ConnectionFloodTests {
         open.removeAll()
         let drained = TestEnvironment.waitUntil(seconds: 60) { daemon.openFDs <= baseline }
         #expect(drained, "fds did not return to the baseline \(baseline): \(daemon.openFDs)")
+        #expect(daemon.waitForLog("open files back to "), "no log line when the flood was over:\n\(daemon.log)")
         try HostileSessionTests.expectStillFiltering(daemon, 2, after: "the connection flood")
         #expect(TestEnvironment.waitUntil(seconds: 20) { daemon.openFDs <= baseline })
         print("connection flood: fds after closing \(daemon.openFDs) (baseline \(baseline)); peak RSS \(daemon.peakRSSKiB ?? -1) KiB")

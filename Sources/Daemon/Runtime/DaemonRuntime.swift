@@ -85,6 +85,11 @@ public enum DaemonRuntime {
             logger.error("cannot start the reload thread; SIGUSR1 will be ignored")
         }
         let operations = OperationsServices.start(config, service: service, snapshotPath: store.path) { reloader.reload() }
+        if let raised = OpenFileWatch.raiseLimit() {
+            logger.info("open files limit raised from \(raised.before) to \(raised.after) (the hard limit)")
+        }
+        let openFiles = OpenFileWatch(logger: logger)
+        if !openFiles.start() { logger.error("cannot start the open-files watch; running out of descriptors will not be logged") }
 
         // why: everything above (config, tables, snapshot, control and metrics sockets) and the
         // milter socket itself are opened as root; root is dropped just before serving.
@@ -122,6 +127,7 @@ public enum DaemonRuntime {
             }
         }
         operations.stop()
+        openFiles.stop()
         housekeeper.stop()
         // why: after a failed start another instance may own the snapshot; leave it alone.
         if store.isEnabled, status == .ok {
