@@ -62,9 +62,12 @@ final class OpenFileWatch: Sendable {
     }
 
     /// Entries in /proc/self/fd (nil if it cannot be read). The directory stream itself holds
-    /// one while counting; it is not counted.
+    /// one while counting; it is not counted. With no descriptor left to open the directory
+    /// with, the count is the limit itself.
     static func openCount() -> Int? {
-        guard let dir = opendir("/proc/self/fd") else { return nil }
+        guard let dir = opendir("/proc/self/fd") else {
+            return errno == EMFILE || errno == ENFILE ? currentLimit() : nil
+        }
         defer { closedir(dir) }
         var n = 0
         while let entry = readdir(dir) {
@@ -101,9 +104,8 @@ final class OpenFileWatch: Sendable {
 
     /// One check: compares the open count with the limit and logs a change of level.
     func check() {
-        // why: at the limit opendir itself fails; that is the fullest the process can be.
         let limit = Self.currentLimit()
-        let open = Self.openCount() ?? limit
+        guard let open = Self.openCount() else { return }
         let (before, after) = level.withLock { current -> (Level, Level) in
             let next = Self.level(open: open, limit: limit, before: current)
             defer { current = next }
