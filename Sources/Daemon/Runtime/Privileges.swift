@@ -41,47 +41,49 @@ enum Privileges {
         var groups: [gid_t]
     }
 
-    /// Becomes `user`: its supplementary groups (initgroups), its primary group, then its uid,
-    /// and checks that the real and effective ids are the new ones and that root cannot be
-    /// taken back. Every thread of the process changes with it (glibc applies set*id to all).
-    /// Returns the identity, or why it could not.
     /// Why `user` cannot be become, checked before anything is opened; nil when it can be.
     static func check(_ user: String) -> PrivilegeError? {
+        switch account(user) {
+        case .failure(let error): error
+        case .success(let found): found.uid == 0 ? PrivilegeError(step: "run_as_user = \(user)", detail: "that user is root") : nil
+        }
+    }
+
+    /// The passwd entry's ids for `user`, or why there is none.
+    private static func account(_ user: String) -> Result<(uid: uid_t, gid: gid_t), PrivilegeError> {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16_384)
         let found = getpwnam_r(user, &entry, &buffer, buffer.count, &result)
         guard found == 0, result != nil else {
-            return PrivilegeError(step: "getpwnam(\(user))", detail: found == 0 ? "no such user" : String(cString: strerror(found)))
+            return .failure(PrivilegeError(step: "getpwnam(\(user))", detail: found == 0 ? "no such user" : String(cString: strerror(found))))
         }
-        return entry.pw_uid == 0 ? PrivilegeError(step: "run_as_user = \(user)", detail: "that user is root") : nil
+        return .success((entry.pw_uid, entry.pw_gid))
     }
 
     /// A user's ids and every group it is in (primary included), or nil if there is no such user.
     static func lookUp(_ user: String) -> (uid: uid_t, gid: gid_t, groups: [gid_t])? {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16_384)
-        guard getpwnam_r(user, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        guard case .success(let found) = account(user) else { return nil }
         var count: Int32 = 64
         var groups = [gid_t](repeating: 0, count: Int(count))
-        if getgrouplist(user, entry.pw_gid, &groups, &count) == -1 {
+        if getgrouplist(user, found.gid, &groups, &count) == -1 {
             groups = [gid_t](repeating: 0, count: Int(count))
-            guard getgrouplist(user, entry.pw_gid, &groups, &count) != -1 else { return (entry.pw_uid, entry.pw_gid, [entry.pw_gid]) }
+            guard getgrouplist(user, found.gid, &groups, &count) != -1 else { return (found.uid, found.gid, [found.gid]) }
         }
-        return (entry.pw_uid, entry.pw_gid, Array(groups.prefix(Int(count))))
+        return (found.uid, found.gid, Array(groups.prefix(Int(count))))
     }
 
+    /// Becomes `user`: its supplementary groups (initgroups), its primary group, then its uid,
+    /// and checks that the real and effective ids are the new ones and that root cannot be
+    /// taken back. Every thread of the process changes with it (glibc applies set*id to all).
+    /// Returns the identity, or why it could not.
     static func become(_ user: String) -> Result<Identity, PrivilegeError> {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16_384)
-        let found = getpwnam_r(user, &entry, &buffer, buffer.count, &result)
-        guard found == 0, result != nil else {
-            return .failure(PrivilegeError(step: "getpwnam(\(user))",
-                                           detail: found == 0 ? "no such user" : String(cString: strerror(found))))
+        let found: (uid: uid_t, gid: gid_t)
+        switch account(user) {
+        case .failure(let error): return .failure(error)
+        case .success(let ids): found = ids
         }
-        let uid = entry.pw_uid, gid = entry.pw_gid
+        let uid = found.uid, gid = found.gid
         guard uid != 0 else { return .failure(PrivilegeError(step: "run_as_user = \(user)", detail: "that user is root")) }
         guard initgroups(user, gid) == 0 else { return .failure(.errno("initgroups(\(user), \(gid))")) }
         guard setgid(gid) == 0 else { return .failure(.errno("setgid(\(gid))")) }
