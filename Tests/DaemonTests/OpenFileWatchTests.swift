@@ -37,18 +37,18 @@ struct OpenFileWatchTests {
         #expect(lines[2] == "open files back to 100 of 1000")
     }
 
-    @Test func theSoftLimitIsRaisedToTheHardOne() {
-        _ = OpenFileWatch.raiseLimit()
-        var limit = rlimitPair()
-        #expect(limit.soft == limit.hard || limit.hard == UInt.max)
-        limit = rlimitPair()
-        #expect(OpenFileWatch.currentLimit() == Int(clamping: limit.soft))
+    @Test func theSoftLimitIsRaisedToTheHardOne() throws {
+        var limit = rlimit()
+        try #require(getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0)
+        let hard = limit.rlim_max
+        try #require(hard > 512, "hard limit \(hard) too low to test")
+        limit.rlim_cur = 512
+        try #require(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0)
+        let raised = try #require(OpenFileWatch.raiseLimit())
+        #expect(raised.before == 512)
+        #expect(raised.after == Int(clamping: hard == rlim_t.max ? max(512, 1 << 20) : hard))
+        #expect(OpenFileWatch.currentLimit() == raised.after)
+        #expect(OpenFileWatch.raiseLimit() == nil, "a second raise changes nothing")
         #expect((OpenFileWatch.openCount() ?? 0) >= 3)
     }
-}
-
-private func rlimitPair() -> (soft: UInt, hard: UInt) {
-    var limit = rlimit()
-    _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    return (limit.rlim_cur, limit.rlim_max)
 }
