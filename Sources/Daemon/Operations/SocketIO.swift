@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// The few POSIX socket steps the control socket and the metrics endpoint share. Errors are
 /// the OS's own words (`strerror`), so a message can say exactly what went wrong.
@@ -91,20 +90,14 @@ enum SocketIO {
 /// A listening socket served one connection at a time on its own POSIX thread; `stop` wakes it.
 final class SocketLoop: Sendable {
     let fd: Int32
-    private let wake: (read: Int32, write: Int32)
-    private let thread = Mutex<pthread_t?>(nil)
+    private let thread = StoppableThread()
 
-    init(listening fd: Int32) {
-        self.fd = fd
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) != 0 { fds = [-1, -1] }
-        wake = (fds[0], fds[1])
-    }
+    init(listening fd: Int32) { self.fd = fd }
 
     /// Starts serving: `serve` gets each accepted connection and must not close it.
     func start(_ serve: @escaping @Sendable (Int32) -> Void) -> Bool {
-        let (listener, wakeRead) = (fd, wake.read)
-        guard let t = BackgroundThread.start({
+        let (listener, wakeRead) = (fd, thread.wakeFD)
+        return thread.start {
             while SocketIO.waitForConnection(listener, wake: wakeRead) {
                 let client = accept(listener, nil, nil)
                 guard client >= 0 else { continue }
@@ -114,16 +107,12 @@ final class SocketLoop: Sendable {
                 serve(client)
                 close(client)
             }
-        }) else { return false }
-        thread.withLock { $0 = t }
-        return true
+        }
     }
 
     /// Stops the loop (after the connection in hand), waits for it, closes the socket.
     func stop() {
-        var byte: UInt8 = 1
-        _ = write(wake.write, &byte, 1)
-        if let t = thread.withLock({ $0 }) { pthread_join(t, nil) }
+        thread.stop()
         close(fd)
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// A plain POSIX thread for the daemon's own loops (snapshot timer, reload signal).
 ///
@@ -24,6 +25,50 @@ enum BackgroundThread {
             return nil
         }
         return thread
+    }
+}
+
+/// A background thread that can be told to stop: its loop waits on `wakeFD` (alone, with
+/// ``waitForStop(milliseconds:)``, or next to its own descriptors), and ``stop()`` writes to it
+/// and joins the thread.
+final class StoppableThread: Sendable {
+    /// The read end of the wake pipe: readable once ``stop()`` was called.
+    let wakeFD: Int32
+    private let wakeWrite: Int32
+    private let thread = Mutex<pthread_t?>(nil)
+
+    init() {
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) != 0 { fds = [-1, -1] }
+        for fd in fds where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        (wakeFD, wakeWrite) = (fds[0], fds[1])
+    }
+
+    deinit {
+        if wakeFD >= 0 { close(wakeFD) }
+        if wakeWrite >= 0 { close(wakeWrite) }
+    }
+
+    /// Runs `body` on a new thread; false if there is no wake pipe or no thread.
+    func start(_ body: @escaping @Sendable () -> Void) -> Bool {
+        guard wakeFD >= 0, let t = BackgroundThread.start(body) else { return false }
+        thread.withLock { $0 = t }
+        return true
+    }
+
+    /// Asks the loop to end and waits until it has (its current step finishes first).
+    func stop() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+        if let t = thread.withLock({ t -> pthread_t? in defer { t = nil }; return t }) { pthread_join(t, nil) }
+    }
+
+    /// Waits up to `milliseconds`; true when it is time to stop (asked to, or poll failed).
+    func waitForStop(milliseconds: Int32) -> Bool {
+        var fd = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&fd, 1, milliseconds)
+        if ready > 0 { return true }
+        return ready < 0 && errno != EINTR
     }
 }
 

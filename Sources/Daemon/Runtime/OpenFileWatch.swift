@@ -78,29 +78,13 @@ final class OpenFileWatch: Sendable {
 
     private let logger: Logger
     private let level = Mutex(Level.normal)
-    private let wake: (read: Int32, write: Int32)
-    private let thread = Mutex<pthread_t?>(nil)
+    private let thread = StoppableThread()
 
-    init(logger: Logger) {
-        self.logger = logger
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) != 0 { fds = [-1, -1] }
-        wake = (fds[0], fds[1])
-    }
+    init(logger: Logger) { self.logger = logger }
 
-    func start() -> Bool {
-        guard wake.read >= 0, let t = BackgroundThread.start({ [self] in loop() }) else { return false }
-        thread.withLock { $0 = t }
-        return true
-    }
+    func start() -> Bool { thread.start { [self] in loop() } }
 
-    func stop() {
-        var byte: UInt8 = 1
-        _ = write(wake.write, &byte, 1)
-        if let t = thread.withLock({ $0 }) { pthread_join(t, nil) }
-        close(wake.read)
-        close(wake.write)
-    }
+    func stop() { thread.stop() }
 
     /// One check: compares the open count with the limit and logs a change of level.
     func check() {
@@ -117,12 +101,6 @@ final class OpenFileWatch: Sendable {
     }
 
     private func loop() {
-        while true {
-            var fd = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&fd, 1, 1_000)
-            if ready > 0 { return }
-            if ready < 0 && errno != EINTR { return }
-            check()
-        }
+        while !thread.waitForStop(milliseconds: 1_000) { check() }
     }
 }

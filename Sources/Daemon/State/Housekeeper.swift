@@ -9,9 +9,7 @@ final class Housekeeper: Sendable {
     private let service: FilterService
     private let store: SnapshotStore
     private let interval: Mutex<Int64?>
-    /// A pipe: writing to it wakes the loop to stop.
-    private let wake: (read: Int32, write: Int32)
-    private let thread = Mutex<pthread_t?>(nil)
+    private let thread = StoppableThread()
     /// The last write failure logged, so a full disk logs once, not every ten seconds.
     private let lastFailure = Mutex<String?>(nil)
 
@@ -22,35 +20,21 @@ final class Housekeeper: Sendable {
         self.service = service
         self.store = store
         self.interval = Mutex(interval)
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) != 0 { fds = [-1, -1] }
-        wake = (fds[0], fds[1])
     }
 
     /// Seconds between snapshots (nil: only at stop); a reload may change it.
     func setInterval(_ seconds: Int64?) { interval.withLock { $0 = seconds } }
 
-    func start() -> Bool {
-        guard let t = BackgroundThread.start({ [self] in loop() }) else { return false }
-        thread.withLock { $0 = t }
-        return true
-    }
+    func start() -> Bool { thread.start { [self] in loop() } }
 
     /// Stops the loop and waits for it (its current snapshot write finishes first).
-    func stop() {
-        var byte: UInt8 = 1
-        _ = write(wake.write, &byte, 1)
-        if let t = thread.withLock({ $0 }) { pthread_join(t, nil) }
-    }
+    func stop() { thread.stop() }
 
     private func loop() {
         while true {
             let every = interval.withLock { $0 }
             let seconds = every ?? Self.sweepOnlyInterval
-            var fd = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&fd, 1, Int32(clamping: seconds * 1_000))
-            if ready > 0 { return }
-            if ready < 0 && errno != EINTR { return }
+            if thread.waitForStop(milliseconds: Int32(clamping: seconds * 1_000)) { return }
             sweep()
             if every != nil { saveSnapshot() }
         }
