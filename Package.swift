@@ -30,7 +30,9 @@ let package = Package(
         // libmilter's C API, through Debian's libmilter-dev.
         .systemLibrary(name: "CMilter", pkgConfig: "milter", providers: [.apt(["libmilter-dev"])]),
         // The Swift face of libmilter (filter side). Knows nothing about storms.
-        .target(name: "Milter", dependencies: ["CMilter"], swiftSettings: strict),
+        // Refuses the malformed commands libmilter would read past the end of (see its header).
+        .target(name: "CMilterGuard", linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mi_rd_cmd"])]),
+        .target(name: "Milter", dependencies: ["CMilter", "CMilterGuard"], swiftSettings: strict),
         // The MTA side of the milter protocol, in pure Swift. A stranger to Milter.
         .target(name: "MilterWire", swiftSettings: strict),
         // Session files, live and offline replay, scenario generator.
@@ -72,7 +74,7 @@ let package = Package(
         .testTarget(name: "MilterWireTests", dependencies: ["MilterWire"], swiftSettings: strict),
         // Starting real binaries from tests: child processes, scratch folders, miltertest.
         .target(name: "TestSupport", path: "Tests/Support", swiftSettings: strict),
-        .testTarget(name: "MilterTests", dependencies: ["Milter", "MilterWire", "TestSupport"], exclude: ["lua"],
+        .testTarget(name: "MilterTests", dependencies: ["Milter", "CMilterGuard", "MilterWire", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore"], swiftSettings: strict),
         // A private Postfix started by the tests: real SMTP and sendmail through Breakwater.

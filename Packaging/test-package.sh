@@ -119,6 +119,9 @@ step "files"
 check "/usr/sbin/breakwater is an executable owned by root" \
   bash -c '[[ -x /usr/sbin/breakwater && $(stat -c %U /usr/sbin/breakwater) == root ]]'
 check "every shared library of /usr/sbin/breakwater resolves" bash -c '! ldd /usr/sbin/breakwater | grep -q "not found"'
+# why: libmilter reads every command through the executable's mi_rd_cmd (CMilterGuard), which
+# refuses malformed macro commands that crash libmilter; it must survive the release link and strip.
+check "/usr/sbin/breakwater exports the guard's mi_rd_cmd to libmilter" bash -c 'nm -D /usr/sbin/breakwater | grep -q " T mi_rd_cmd$"'
 check "$conf exists" test -f "$conf"
 check "$conf is a conffile" bash -c "dpkg-query -W --showformat='\${Conffiles}' breakwater | grep -q '^ $conf '"
 check "the systemd unit $unit is installed" test -f "$unit"

@@ -1,4 +1,5 @@
 import CMilter
+import CMilterGuard
 import Glibc
 import Synchronization
 
@@ -66,11 +67,24 @@ public enum MilterRunner {
             throw .startFailed(step: "smfi_opensocket(\(spec))", detail: "\(reason) (address busy, bad, or not permitted?)")
         }
         SocketSetup.prepare(configuration)
+        if !guardActive {
+            configuration.notice("warning: the guard against malformed milter commands is not active "
+                + "(libmilter's mi_rd_cmd is not bound to it); a malformed macro command can crash libmilter")
+        }
         guard beforeServing() else {
             throw .startFailed(step: "before serving", detail: "the caller stopped the start (see its log)")
         }
         guard smfi_main() == MI_SUCCESS else { throw .mainLoopFailed }
     }
+
+    /// True when libmilter reads every command through the guard (CMilterGuard), which refuses
+    /// the malformed commands libmilter would read past the end of: a macro command with an odd
+    /// number of strings, or a string command without its final NUL. That connection is closed
+    /// and the MTA applies its default action to the message.
+    public static var guardActive: Bool { breakwater_guard_active() }
+
+    /// Commands the guard refused since the process started.
+    public static var refusedCommands: Int { Int(breakwater_guard_refused()) }
 
     /// Asks ``run(_:makeHandler:)`` to return. Safe from any thread, at any time.
     public static func stop() {
