@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Hostile sessions against the live daemon (RELIABILITY.md): starts `breakwater run` on a unix
+# socket in a scratch folder, runs `breakwater-stress hostile` against it, then stops it with
+# SIGTERM (it must exit 0). Exit status non-zero on any failure.
+#
+#   Reliability/hostile.sh --bin-dir DIR [--smoke] [--sessions N] [--connections C] [--seed S]
+#                          [--milter-timeout S] [--max-threads N] [--avoid-odd-macros]
+#                          [-- EXTRA hostile OPTIONS...]
+#
+# --bin-dir: a build folder holding breakwater and breakwater-stress (e.g. the output of
+#   `swift build -c release --show-bin-path`). --smoke: 20,000 sessions.
+# Config: all@example.test is a list of 50 (so a reply-all to it and its author reaches 51) and
+# hard_gate = 40 with a 550 reply: every well-behaved check has a verdict that needs the engine.
+# milter_timeout = 2s (default here; libmilter's per-read timeout, 30 s by default): a stalled
+# connection holds a libmilter worker that long. max_threads = 100000 (default here) so the
+# ledger fills early (RSS still creeps up after that: glibc's per-thread malloc arenas, see
+# RELIABILITY.md; --max-threads 1000 shows the flat line). log_level = warning keeps the log of
+# millions of broken sessions small. KEEP=1 keeps the scratch folder.
+# Macro frames with an odd number of strings are in the mix: they crashed libmilter's
+# smfi_getsymval until CMilterGuard refused them (RELIABILITY.md). --avoid-odd-macros draws
+# such sessions again, for a daemon built before that fix.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bindir="" smoke=0 sessions="" connections=16 seed=1 timeout=2 maxthreads=100000 avoid=() extra=()
+while (($#)); do
+  case "$1" in
+    --bin-dir) bindir=$2; shift ;;
+    --smoke) smoke=1 ;;
+    --sessions) sessions=$2; shift ;;
+    --connections) connections=$2; shift ;;
+    --seed) seed=$2; shift ;;
+    --milter-timeout) timeout=$2; shift ;;
+    --max-threads) maxthreads=$2; shift ;;
+    --avoid-odd-macros) avoid=(--avoid-odd-macros) ;;
+    --) shift; extra=("$@"); break ;;
+    *) sed -n 2,21p "$0" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ -n $bindir ]] || { sed -n 2,21p "$0" >&2; exit 2; }
+for b in breakwater breakwater-stress; do
+  [[ -x $bindir/$b ]] || { echo "missing binary: $bindir/$b" >&2; exit 1; }
+done
+
+root=$(mktemp -d /tmp/breakwater-hostile.XXXXXX)
+pid=""
+cleanup() {
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  [[ -n ${KEEP:-} ]] || rm -rf "$root"
+}
+trap cleanup EXIT
+
+echo "all@example.test 50" >"$root/sizes"
+cat >"$root/breakwater.conf" <<CONF
+listen = unix:$root/bw.sock
+socket_group =
+control_socket =
+snapshot_path = $root/ledger.snapshot
+snapshot_interval = 10s
+list_size_maps = $root/sizes
+reply_all_threshold = 10
+trip_replies = 2
+hard_gate = 40
+hard_gate_reply = 550 5.7.1 Too many people
+max_threads = $maxthreads
+milter_timeout = ${timeout}s
+log_level = warning
+CONF
+
+"$bindir/breakwater" run --foreground --allow-root --config "$root/breakwater.conf" >"$root/daemon.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 400); do
+  [[ -S $root/bw.sock ]] && break
+  kill -0 "$pid" 2>/dev/null || { echo "breakwater did not start:" >&2; cat "$root/daemon.log" >&2; exit 1; }
+  sleep 0.05
+done
+[[ -S $root/bw.sock ]] || { echo "breakwater did not create its socket" >&2; exit 1; }
+
+args=(hostile --socket "unix:$root/bw.sock" --pid "$pid" --connections "$connections" --seed "$seed"
+      --stall-seconds $((timeout + 8)) "${avoid[@]}")
+((smoke)) && args+=(--smoke)
+[[ -n $sessions ]] && args+=(--sessions "$sessions")
+status=0
+"$bindir/breakwater-stress" "${args[@]}" "${extra[@]}" || status=$?
+
+# The daemon must still be there, and stop cleanly.
+if ! kill -0 "$pid" 2>/dev/null; then
+  echo "hostile.sh: the daemon is gone" >&2; status=1
+else
+  kill -TERM "$pid"
+  ending=0
+  wait "$pid" || ending=$?
+  pid=""
+  echo "hostile.sh: daemon exit status after SIGTERM: $ending"
+  ((ending == 0)) || status=1
+fi
+echo "hostile.sh: daemon log: $(wc -l <"$root/daemon.log") lines, $(du -h "$root/daemon.log" | cut -f1)"
+grep -v 'snapshot written' "$root/daemon.log" | sort | uniq -c | sort -rn | head -5 || true
+exit "$status"
