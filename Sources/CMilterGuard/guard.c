@@ -29,19 +29,13 @@ static reader_fn reader(void) {
 }
 
 bool breakwater_guard_accepts(char command, const char *payload, size_t length) {
-    switch (command) {
-    case 'D': {
-        // stage byte, then at least one name\0value\0 pair
-        if (payload == NULL || length < 3 || payload[length - 1] != '\0') return false;
-        size_t nuls = 0;
-        for (size_t i = 1; i < length; i++) nuls += payload[i] == '\0';
-        return nuls % 2 == 0;
-    }
-    case 'H': case 'M': case 'R': case 'U':
-        return payload == NULL || length == 0 || payload[length - 1] == '\0';
-    default:
-        return true;
-    }
+    if (command != 'D' || payload == NULL || length == 0) return true;
+    // The stage byte, then strings: dec_argv makes one per NUL (an unterminated tail is
+    // dropped), and smfi_getsymval needs them in pairs. No NUL at all is fine: dec_argv returns
+    // NULL and libmilter ignores the frame (Postfix sends that for a stage with no macros).
+    size_t nuls = 0;
+    for (size_t i = 1; i < length; i++) nuls += payload[i] == '\0';
+    return nuls % 2 == 0;
 }
 
 char *mi_rd_cmd(int sd, struct timeval *timeout, char *cmd, size_t *rlen, char *name) {

@@ -78,9 +78,9 @@ public enum MilterRunner {
     }
 
     /// True when libmilter reads every command through the guard (CMilterGuard), which refuses
-    /// the malformed commands libmilter would read past the end of: a macro command with an odd
-    /// number of strings, or a string command without its final NUL. That connection is closed
-    /// and the MTA applies its default action to the message.
+    /// the one malformed command libmilter would read past the end of: a macro command with an
+    /// odd number of strings. That connection is closed and the MTA applies its default action
+    /// to the message.
     public static var guardActive: Bool { breakwater_guard_active() }
 
     /// Commands the guard refused since the process started.

@@ -6,13 +6,13 @@
 
 // A wrapper around libmilter's internal command reader (mi_rd_cmd), which libmilter calls
 // through its PLT, so this definition in the executable is the one it binds to. It passes
-// every command through, except those libmilter would later read past the end of:
-//   - 'D' (macros): the stage byte, then name/value pairs. libmilter makes one string per NUL
-//     and smfi_getsymval steps two at a time until it meets NULL: an odd number of strings
-//     makes it step over the terminator and read (and crash) past the array.
-//   - 'D', 'H', 'M', 'R', 'U' whose last byte is not NUL: the last string has no end.
-// Such a command is refused as libmilter refuses an unreadable one: that connection is
-// closed, and the MTA applies its milter_default_action to the message.
+// every command through except a macro command ('D': the stage byte, then name/value strings)
+// with an odd number of strings: libmilter makes one string per NUL and smfi_getsymval steps
+// two at a time until it meets NULL, so an odd count makes it step over the terminator and
+// read (and crash) past the array. Such a command is refused as libmilter refuses an
+// unreadable one: that connection is closed, and the MTA applies its milter_default_action.
+// (Other string commands need nothing: libmilter checks their final NUL itself, and drops an
+// unterminated tail of a string list.)
 
 // True when libmilter's calls reach this wrapper (the executable's definition is the one the
 // dynamic linker resolves) and the real reader was found behind it.
