@@ -41,6 +41,14 @@ enum TableFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { return failure("cannot open \(path): \(osError(errno))") }
         defer { close(fd) }
+        // why: a FIFO without a writer reads as an empty file, which would silently empty the table.
+        var info = stat()
+        if fstat(fd, &info) != 0 { return failure("cannot read \(path): \(osError(errno))") }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: return failure("cannot read \(path): \(osError(EISDIR))")
+        default: return failure("cannot read \(path): not a regular file (a FIFO, socket or device)")
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {

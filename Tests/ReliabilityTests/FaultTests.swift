@@ -14,23 +14,23 @@ struct FaultTests {
         storm_reply = 550 5.7.1 Thread {subject} is blocked
         """
 
-    /// The storm's verdict: 550 with our text.
-    static func isBlocked(_ result: MessageResult) -> Bool {
+    /// The storm's verdict: 550 with our text, for the thread about `subject`.
+    static func isBlocked(_ result: MessageResult, subject: String = "Welcome") -> Bool {
         guard case .reply(let r) = result.verdict else { return false }
-        return r.code == 550 && r.text.contains("Thread Welcome is blocked")
+        return r.code == 550 && r.text.contains("Thread \(subject) is blocked")
     }
 
     /// The original and trip_replies (2) reply-alls pass; the next is blocked: the storm tripped.
-    static func tripStorm(_ daemon: LiveDaemon, root: String) throws {
+    static func tripStorm(_ daemon: LiveDaemon, root: String, subject: String = "Welcome") throws {
         let client = try daemon.client()
         defer { client.quit() }
-        #expect(try client.send(Mail.original(root: root)).verdict == .accept)
+        #expect(try client.send(Mail.original(root: root, subject: subject)).verdict == .accept)
         for n in 1...2 {
-            let r = try client.send(Mail.replyAll(n, root: root))
+            let r = try client.send(Mail.replyAll(n, root: root, subject: subject))
             try #require(r.verdict == .accept, "reply-all \(n): \(r.verdict)\n\(daemon.log)")
         }
-        let third = try client.send(Mail.replyAll(3, root: root))
-        try #require(isBlocked(third), "reply-all 3 not blocked: \(third.verdict)\n\(daemon.log)")
+        let third = try client.send(Mail.replyAll(3, root: root, subject: subject))
+        try #require(isBlocked(third, subject: subject), "reply-all 3 not blocked: \(third.verdict)\n\(daemon.log)")
     }
 
     static func modified(_ path: String) -> timespec? {
@@ -54,7 +54,7 @@ struct FaultTests {
         let written = TestEnvironment.waitUntil(seconds: 20) {
             let r = try? client.send(Mail.replyAll(n, root: root))
             n += 1
-            #expect(r.map(Self.isBlocked) ?? false, "reply-all \(n - 1) during the storm: \(String(describing: r?.verdict))")
+            #expect(r.map { Self.isBlocked($0) } ?? false, "reply-all \(n - 1) during the storm: \(String(describing: r?.verdict))")
             guard let now = Self.modified(daemon.snapshotPath) else { return false }
             guard let before = atTrip else { return true }
             return now.tv_sec != before.tv_sec || now.tv_nsec != before.tv_nsec
@@ -71,6 +71,8 @@ struct FaultTests {
         defer { after.quit() }
         let blocked = try after.send(Mail.replyAll(100, root: root))
         #expect(Self.isBlocked(blocked), "the block was lost across SIGKILL: \(blocked.verdict)\n\(daemon.log)")
+        // The storm itself came back, not just the reply counts (which would trip it anew).
+        #expect(!daemon.log.contains("storm tripped"), "the storm tripped again after the restart:\n\(daemon.log)")
         let direct = try after.send(Mail.direct(101, root: root))
         #expect(direct.verdict == .accept, "\(direct.verdict)")
         print("reliability: SIGKILL after \(n - 4) blocked reply-alls during the storm; block kept after restart")
@@ -111,5 +113,27 @@ struct FaultTests {
         // The old storm is gone with the snapshot; a new one trips as usual.
         try Self.tripStorm(daemon, root: "root-after-cut@example.test")
         #expect(daemon.isAlive)
+    }
+
+    /// A kill while a snapshot is being written leaves `.ledger.snapshot.tmp.PID` behind (2 in
+    /// 100 kills in KillLoopTests), each as large as a snapshot. The next start removes those
+    /// of processes that are gone, and leaves one whose process still runs.
+    @Test("temporary snapshots left by a killed daemon are removed at the next start")
+    func staleTemporarySnapshotsAreRemoved() throws {
+        let daemon = try LiveDaemon(Self.stormSettings)
+        defer { daemon.finish() }
+        let (ending, timedOut) = daemon.stop()
+        try #require(!timedOut && ending == .exited(0), "\(ending)\n\(daemon.log)")
+        // A process that has ended (and been reaped): its pid names no process now.
+        let gone = try ChildProcess("/bin/true", [], logPath: "\(daemon.folder)/true.log")
+        _ = gone.waitForExit(within: 10)
+        let stale = "\(daemon.folder)/.ledger.snapshot.tmp.\(gone.pid)"
+        let live = "\(daemon.folder)/.ledger.snapshot.tmp.\(getpid())"
+        for file in [stale, live] { try Data(repeating: 7, count: 4_096).write(to: URL(fileURLWithPath: file)) }
+        try daemon.restart()
+        #expect(daemon.waitForLog("removed \(stale), a snapshot being written when process \(gone.pid) ended"), "\(daemon.log)")
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: live), "a running process's temporary file must stay")
+        try Self.tripStorm(daemon, root: "root-after-stale@example.test")
     }
 }

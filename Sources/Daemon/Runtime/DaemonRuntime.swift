@@ -61,7 +61,8 @@ public enum DaemonRuntime {
         logger.notice(Logger.Message(stringLiteral: "breakwater \(BreakwaterVersion.string) starting: listen=\(config.listen) "
             + "snapshot=\(config.snapshotPath.isEmpty ? "off" : config.snapshotPath)"))
 
-        let (directory, tableProblems) = AudienceTables.load(config, logger: logger)
+        let tables = AudienceTables.load(config, logger: logger)
+        let (directory, tableProblems) = (tables.directory, tables.problems.count)
         logger.info("audience: \(AudienceTables.summary(config, directory))")
         let store = SnapshotStore(path: config.snapshotPath)
         let now = FilterService.systemClock()
@@ -195,9 +196,17 @@ final class Reloader: Sendable {
             if usedDefaults { logger.notice("no configuration file at \(options.configPath); using the built-in defaults") }
             config = loaded
         }
-        let (directory, tableProblems) = AudienceTables.load(config, logger: logger)
+        let tables = AudienceTables.load(config, logger: logger)
+        var directory = tables.directory
+        if !tables.unreadable.isEmpty {
+            // why: a table that was deleted or replaced mid-update would make every one of its
+            // lists count 1 until the next reload: exactly when a storm can start.
+            directory = service.engine.directory
+            logger.error(Logger.Message(stringLiteral: "cannot read \(tables.unreadable.joined(separator: ", ")): keeping the audience "
+                + "tables in force (\(directory.listCount) lists); fix the file and reload"))
+        }
         service.engine.reconfigure(policy: config.policy, directory: directory)
-        service.operations.tableProblems.store(tableProblems, ordering: .relaxed)
+        service.operations.tableProblems.store(tables.problems.count, ordering: .relaxed)
         service.failAction = config.failAction
         housekeeper.setInterval(config.snapshotInterval)
         DaemonLogHandler.setThreshold(config.logLevel)

@@ -22,6 +22,11 @@ public struct SnapshotStore: Sendable {
             logger.info("snapshots are off (snapshot_path is empty); starting with an empty ledger")
             return ThreadLedger(limits: limits)
         }
+        for (file, pid) in staleTemporaries() {
+            if unlink(file) == 0 {
+                logger.notice("removed \(file), a snapshot being written when process \(pid) ended")
+            }
+        }
         let bytes: [UInt8]
         switch FileIO.read(path) {
         case .success(let b):
@@ -55,5 +60,23 @@ public struct SnapshotStore: Sendable {
     public func save(_ ledger: ThreadLedger, now: Instant) -> Result<Int, FileError> {
         let bytes = ledger.snapshot(now: now)
         return FileIO.writeAtomically(bytes, to: path).map { bytes.count }
+    }
+
+    /// Temporary snapshots (`.NAME.tmp.PID`, see `FileIO.writeAtomically`) left in the folder by
+    /// a process that no longer exists: one killed while writing. Each is as large as a snapshot.
+    func staleTemporaries() -> [(file: String, pid: Int32)] {
+        let folder = FileIO.directory(of: path)
+        let prefix = ".\(FileIO.basename(of: path)).tmp."
+        guard let dir = opendir(folder) else { return [] }
+        defer { closedir(dir) }
+        var found: [(String, Int32)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { found.append(("\(folder)/\(name)", pid)) }
+        }
+        return found
     }
 }
