@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The Message-ID flood through the LIVE daemon's milter socket (RELIABILITY.md): starts
+# `breakwater run` (--allow-root) on a unix socket in a scratch folder with max_threads = --cap,
+# drives it with `breakwater-stress flood` (N fresh messages over 8 connections, a storm half
+# way, RSS/VmHWM/fds/threads tracked sampled every 100,000 messages), then stops the daemon with
+# SIGTERM, which must exit 0.
+#
+#   Reliability/flood-live.sh [--smoke] [--messages N] [--cap N] [--connections C]
+#                             [--snapshot-interval DURATION] [--bin-dir DIR]
+#
+# Full mode: 10,000,000 messages, cap 200,000, a snapshot every 30s. --smoke: 20,000 messages, cap 500.
+# --bin-dir: where breakwater and breakwater-stress are (default .build/release); nothing is built:
+#   swift build -c release --product breakwater && swift build -c release --product breakwater-stress
+# KEEP=1 keeps the scratch folder (config, daemon log). Exits non-zero if any check failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. Benchmarks/lib.sh
+
+messages=10000000 cap=200000 connections=8 snapshots=30s bindir=.build/release extra=()
+while (($#)); do
+  case "$1" in
+    --smoke) messages=20000 cap=500 extra+=(--smoke) ;;
+    --messages) messages=$2; shift ;;
+    --cap) cap=$2; shift ;;
+    --connections) connections=$2; shift ;;
+    --snapshot-interval) snapshots=$2; shift ;;
+    --bin-dir) bindir=$2; shift ;;
+    *) sed -n 2,14p "$0" >&2; exit 2 ;;
+  esac
+  shift
+done
+BREAKWATER=$bindir/breakwater STRESS=$bindir/breakwater-stress
+for b in "$BREAKWATER" "$STRESS"; do [[ -x $b ]] || { echo "missing binary: $b (build it first, see --help)" >&2; exit 1; }; done
+
+root=$(mktemp -d /tmp/breakwater-flood-live.XXXXXX)
+daemon=""
+cleanup() {
+  [[ -n $daemon ]] && { kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; }
+  [[ -n ${KEEP:-} ]] && echo "kept $root" || rm -rf "$root"
+}
+trap cleanup EXIT
+
+echo "everyone@flood.example 5000" >"$root/lists.sizes"
+# why hard_gate off: a reply-all to the 5,000-list must reach the storm rules, not a flat refusal.
+write_daemon_config "$root" "$cap" <<CONF
+socket_group =
+snapshot_interval = $snapshots
+reply_all_threshold = 2500
+trip_replies = 10
+trip_window = 60m
+hard_gate = off
+CONF
+"$BREAKWATER" check-config "$root/breakwater.conf" >/dev/null
+"$BREAKWATER" run --foreground --allow-root --config "$root/breakwater.conf" 2>"$root/breakwater.log" &
+daemon=$!
+wait_socket "$root/breakwater.sock" "$daemon" "$root/breakwater.log"
+
+echo "flood-live: $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg), daemon pid $daemon, $(date -u +%FT%TZ)"
+status=0
+"$STRESS" flood --socket "unix:$root/breakwater.sock" --pid "$daemon" --control-socket "$root/control.sock" \
+  --messages "$messages" --cap "$cap" --connections "$connections" --trip-replies 10 "${extra[@]}" || status=$?
+
+kill -TERM "$daemon"
+daemon_status=0
+wait "$daemon" || daemon_status=$?
+daemon=""
+echo "flood-live: daemon stopped with SIGTERM: exit status $daemon_status"
+if grep -qiE 'error|warning|critical' "$root/breakwater.log"; then
+  echo "flood-live: the daemon logged:"; grep -iE 'error|warning|critical' "$root/breakwater.log" | head -5
+fi
+((daemon_status == 0)) || { echo "flood-live: FAIL: the daemon did not exit 0 on SIGTERM" >&2; status=1; }
+((status == 0)) && echo "flood-live: PASS" || echo "flood-live: FAIL (status $status)"
+exit "$status"
