@@ -38,6 +38,12 @@ public enum DaemonRuntime {
     /// Runs the daemon to its end and returns the exit status. Call once per process, after
     /// `DaemonSignals.block()`.
     public static func run(_ options: Options) -> ExitStatus {
+        // why: each snapshot copies the ledger and encodes it into one large buffer. With glibc's
+        // dynamic mmap threshold those blocks moved into the malloc arenas after the first free
+        // and fragmented there: RSS rose ~30 MiB per snapshot, to 463 MiB over a 10 M-message
+        // flood whose ledger needs ~110 MiB. A fixed 1 MiB threshold keeps them mmapped and
+        // returned at free (RELIABILITY.md, live flood).
+        MallocTuning.fixMmapThreshold(bytes: 1 << 20)
         LoggingSystem.bootstrap { _ in
             DaemonLogHandler(destination: options.foreground ? .standardError : .syslog)
         }
