@@ -15,4 +15,13 @@ enum MallocTuning {
         guard let symbol = dlsym(nil, "mallopt") else { return false }
         return unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, bytes) == 1
     }
+
+    /// Gives free memory in every malloc arena back to the kernel (`malloc_trim(0)`: the top of
+    /// each heap, and whole free pages inside them). True when some was released.
+    @discardableResult
+    static func trim() -> Bool {
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(nil, "malloc_trim") else { return false }
+        return unsafeBitCast(symbol, to: MallocTrim.self)(0) == 1
+    }
 }

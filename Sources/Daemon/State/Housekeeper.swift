@@ -52,7 +52,12 @@ final class Housekeeper: Sendable {
     @discardableResult
     func saveSnapshot() -> Bool {
         guard store.isEnabled else { return true }
-        switch store.save(service.engine.ledger, now: service.clock()) {
+        let result = store.save(service.engine.ledger, now: service.clock())
+        // why: a snapshot copies the ledger and the next decisions copy it back (copy-on-write),
+        // on libmilter's worker threads, each in its own malloc arena; the freed copies leave
+        // holes that glibc keeps. Trimming after each write returns them (RELIABILITY.md, soak).
+        MallocTuning.trim()
+        switch result {
         case .success(let bytes):
             if lastFailure.withLock({ $0 }) != nil {
                 lastFailure.withLock { $0 = nil }
