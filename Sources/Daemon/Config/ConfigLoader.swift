@@ -111,35 +111,41 @@ public enum ConfigLoader {
         let k = key.lowercased()
         var best: (key: String, distance: Int)?
         for candidate in keys {
-            let d = editDistance(k, candidate)
-            if d <= max(2, candidate.count / 3), d < (best?.distance ?? Int.max) { best = (candidate, d) }
+            let limit = Swift.min(max(2, candidate.count / 3), (best?.distance ?? Int.max) - 1)
+            if let d = editDistance(k, candidate, limit: limit) { best = (candidate, d) }
         }
         if let best { return best.key }
         // why: a bare word ("trehshold") is most likely the last part of a key ("reply_all_threshold").
         for candidate in keys {
             guard let tail = candidate.split(separator: "_").last, tail.count >= 5 else { continue }
-            let d = editDistance(k, String(tail))
-            if d <= 2, d < (best?.distance ?? Int.max) { best = (candidate, d) }
+            if let d = editDistance(k, String(tail), limit: Swift.min(2, (best?.distance ?? Int.max) - 1)) { best = (candidate, d) }
         }
         return best?.key
     }
 
-    /// Levenshtein distance (bounded inputs: keys are short; longer text is cut first).
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    /// Levenshtein distance (bounded inputs: keys are short; longer text is cut first), or nil
+    /// as soon as it must exceed `limit`: the lengths alone differ by more, or a whole row of
+    /// the table is over it (a row's minimum never falls in later rows). Junk keys in a large
+    /// wrong file are thus dismissed after a row or two instead of a full table each.
+    static func editDistance(_ a: String, _ b: String, limit: Int = Int.max) -> Int? {
         let x = Array(a.utf8.prefix(64)), y = Array(b.utf8.prefix(64))
+        guard limit >= 0, abs(x.count - y.count) <= limit else { return nil }
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }
         var previous = Array(0...y.count)
         var current = previous
         for i in 1...x.count {
             current[0] = i
+            var rowMinimum = i
             for j in 1...y.count {
                 current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1,
                                        previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+                rowMinimum = Swift.min(rowMinimum, current[j])
             }
+            if rowMinimum > limit { return nil }
             swap(&previous, &current)
         }
-        return previous[y.count]
+        return previous[y.count] <= limit ? previous[y.count] : nil
     }
 
     typealias Setter = @Sendable (inout DaemonConfig, String) -> String?
