@@ -1,10 +1,12 @@
+import Daemon
 import Foundation
 import StormCore
 import Testing
 
-/// Bugs the fuzzers found, each kept as a regression test of its fix; RELIABILITY.md describes
-/// each. (The inputs keep their `known-*` names from before the fix.)
-@Suite("Bugs found by fuzzing, fixed")
+/// Bugs the fuzzers found, each kept as a regression test of its fix (or, while its fix is
+/// someone else's, as a disabled test saying so); RELIABILITY.md describes each. The inputs keep
+/// their `known-*` names, which the corpus replay leaves to these tests.
+@Suite("Bugs found by fuzzing")
 struct KnownBugTests {
     /// A reply-all without References is threaded by its subject (key `subject:<base>`). When
     /// the thread holding that key has lost the subject to another thread which was then evicted,
@@ -48,5 +50,22 @@ struct KnownBugTests {
             let broken = FuzzEntry.roundtrip(try [UInt8](Data(contentsOf: folder.appendingPathComponent(name))))
             #expect(broken == nil, "\(name): \(broken ?? "")")
         }
+    }
+
+    /// Fixed (Daemon/Config): `ConfigValues.reply` checked the parts of an enhanced status with
+    /// `Character.isNumber`, which is true for digits of any script, so
+    /// `storm_reply = 550 5.\u{663}.1 ...` (ARABIC-INDIC DIGIT THREE) was accepted. The recorder
+    /// then wrote `expect reject 550 5.\u{663}.1`, which `SessionParser` refuses (it wants
+    /// ASCII digits): every session recorded with that reply made the recorded file unreadable.
+    /// Found while writing the `recorder` target; input
+    /// `Fuzz/regressions/recorder/known-non-ascii-enhanced-status`. Now only ASCII digits pass.
+    @Test("an enhanced status code the config accepts is ASCII, so the recorder can read it back")
+    func enhancedStatusIsASCII() throws {
+        let config = ConfigLoader.parse("storm_reply = 550 5.\u{663}.1 Thread blocked\n", file: "t.conf")
+        #expect((try? config.get()) == nil, "a non-ASCII enhanced status code was accepted")
+        let folder = ReplayCorpusTests.fuzzFolder.appendingPathComponent("regressions/recorder")
+        let input = try [UInt8](Data(contentsOf: folder.appendingPathComponent("known-non-ascii-enhanced-status")))
+        let broken = FuzzEntry.recorder(input)
+        #expect(broken == nil, "\(broken ?? "")")
     }
 }

@@ -15,7 +15,7 @@ struct ReplayCorpusTests {
         "msgid": FuzzEntry.msgid, "address": FuzzEntry.address, "clientnet": FuzzEntry.clientnet,
         "subject": FuzzEntry.subject, "audience": FuzzEntry.audience, "snapshot": FuzzEntry.snapshot,
         "roundtrip": FuzzEntry.roundtrip, "frames": FuzzEntry.frames, "session": FuzzEntry.session,
-        "config": FuzzEntry.config,
+        "config": FuzzEntry.config, "recorder": FuzzEntry.recorder, "control": FuzzEntry.control,
     ]
 
     static let fuzzFolder = URL(fileURLWithPath: #filePath)

@@ -120,14 +120,15 @@ enum ConfigValues {
             rest = rest.dropFirst(word.count).trimmingBlanks
             return word
         }
-        if let first = take({ $0.count == 3 && $0.allSatisfy(\.isNumber) }) {
+        // why ASCII: Character.isNumber takes digits of every script ("٣"), which no SMTP reply has.
+        if let first = take({ $0.count == 3 && $0.allSatisfy(\.isASCIIDigit) }) {
             guard let c = Int(first), (400...599).contains(c) else {
                 return fail(String(first), "an SMTP code for a refusal (4xx or 5xx)")
             }
             spec.code = c
-            if let second = take({ $0.first?.isNumber == true && $0.contains(".") }) {
+            if let second = take({ $0.first?.isASCIIDigit == true && $0.contains(".") }) {
                 let parts = second.split(separator: ".", omittingEmptySubsequences: false)
-                guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }),
+                guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCIIDigit) }),
                       parts[0].count == 1 else {
                     return fail(String(second), "an enhanced status code such as 5.7.1")
                 }
@@ -167,4 +168,9 @@ extension String {
         }
         return nil
     }
+}
+
+extension Character {
+    /// 0 to 9, and nothing else that Unicode calls a digit.
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -40,8 +40,7 @@ extension FuzzEntry {
         policy.tripReplies = Int(input.byte() % 4) + 1
         policy.window = 600
         policy.hardGate = nil
-        let (directory, _) = AudienceDirectory.load([.sizesText(name: "sizes", text: "all@example.test 50\nteam@example.test 8\n")])
-        let engine = StormEngine(policy: policy, directory: directory, ledger: ThreadLedger(limits: limits))
+        let engine = StormEngine(policy: policy, directory: roundtripDirectory, ledger: ThreadLedger(limits: limits))
         var now = Instant(seconds: 1_700_000_000)
         var n = 0
         while !input.isEmpty && n < 200 {
@@ -79,6 +78,11 @@ extension FuzzEntry {
         guard restored.learnedSizes == engine.ledger.learnedSizes else { return "learned sizes differ after restore" }
         return nil
     }
+
+    /// The two lists `roundtrip` sends to. Built once: the directory is immutable and every
+    /// input read it the same, so loading it per input only cost time.
+    private static let roundtripDirectory = AudienceDirectory.load(
+        [.sizesText(name: "sizes", text: "all@example.test 50\nteam@example.test 8\n")]).directory
 
     /// `bytes` followed by their CRC-32 (IEEE, reflected, as the snapshot trailer), little-endian.
     static func withChecksum(_ bytes: [UInt8]) -> [UInt8] {
