@@ -47,9 +47,9 @@ public enum MilterRunner {
 
         try register(name: configuration.name)
         let spec = configuration.listen.libmilterSpec
-        // why: libmilter keeps the connection string and name for the whole run; strdup'd
-        // copies live as long as the process, which is exactly as long as needed.
-        guard smfi_setconn(strdup(spec)) == MI_SUCCESS else {
+        // why: smfi_setconn copies the string (found by the leak check: a strdup'd copy here
+        // was never freed), so a temporary C string is enough.
+        guard spec.withCString({ smfi_setconn(UnsafeMutablePointer(mutating: $0)) }) == MI_SUCCESS else {
             throw .startFailed(step: "smfi_setconn(\(spec))", detail: "libmilter rejected the address")
         }
         guard smfi_settimeout(Int32(clamping: configuration.timeout)) == MI_SUCCESS else {
@@ -93,7 +93,10 @@ public enum MilterRunner {
 
     private static func register(name: String) throws(MilterError) {
         var description = smfiDesc()
-        description.xxfi_name = strdup(name)
+        // why: smfi_register copies the description and the name; ours is freed after the call.
+        let cName = strdup(name)
+        defer { free(cName) }
+        description.xxfi_name = cName
         description.xxfi_version = SMFI_VERSION
         // why: the flags are negotiated per connection in milterNegotiate; these are only
         // libmilter's upper bound for what may be granted.
