@@ -86,9 +86,8 @@ public enum ConfigLoader {
     }
 
     /// Every key the file may contain, sorted.
-    public static var keys: [String] {
+    public static let keys: [String] =
         (Array(settings.keys) + Rule.allCases.flatMap { [keyPrefix($0) + "_action", keyPrefix($0) + "_reply"] }).sorted()
-    }
 
     /// `hard_gate` for `.hardGate`: how a rule is spelled in keys.
     static func keyPrefix(_ rule: Rule) -> String {
