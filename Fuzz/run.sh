@@ -51,6 +51,18 @@ flags=(-O -sanitize=fuzzer,address -parse-as-library -I "$out/lib" -L "$out/lib"
 checkouts="$repo/.build-rel/checkouts"
 [ -d "$checkouts" ] || checkouts="$repo/.build/checkouts"
 
+# The C guard on libmilter's command reader (Sources/CMilterGuard), which Milter imports: a
+# module map SwiftPM would generate, and a static library of its one C file.
+guard_dir="$out/cmilterguard"
+build_guard() {
+    mkdir -p "$guard_dir"
+    printf 'module CMilterGuard {\n    header "%s"\n    export *\n}\n' \
+        "$repo/Sources/CMilterGuard/include/CMilterGuard.h" > "$guard_dir/module.modulemap"
+    "$(dirname "$(command -v "$swiftc")")/clang" -O2 -c "$repo/Sources/CMilterGuard/guard.c" \
+        -I "$repo/Sources/CMilterGuard/include" -o "$out/obj/guard.o"
+    ar rcs "$out/lib/libCMilterGuard.a" "$out/obj/guard.o"
+}
+
 # lib NAME DEPS... : builds module NAME from its sources into a static library (once per change).
 lib() {
     local name="$1"; shift
@@ -66,10 +78,10 @@ lib() {
         Prometheus) dir="$checkouts/swift-prometheus/Sources/Prometheus"
                     extra=(-swift-version 5 -package-name swift_prometheus -enable-upcoming-feature ExistentialAny
                            -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include") ;;
-        Milter) extra+=(-I "$repo/Sources/CMilter" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include") ;;
+        Milter) extra+=(-I "$repo/Sources/CMilter" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include") ;;
         # why -enable-testing: the recorder target drives the internal ConnectionRecording, as
         # the unit tests do with @testable.
-        Daemon) extra+=(-I "$repo/Sources/CMilter" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -enable-testing)
+        Daemon) extra+=(-I "$repo/Sources/CMilter" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -enable-testing)
                 tag=" testable" ;;
     esac
     # why a copy: a file edited while swiftc reads it fails the build ("modified during the
@@ -119,8 +131,11 @@ build_target() {
     local t="$1" mods libs=() m
     mods=$(modules "$t")
     # why reversed: a static library must come before the libraries it uses on the link line.
+    case "$t" in config|recorder|control) build_guard ;; esac
     for m in $mods; do lib "$m"; libs=(-l"$m" "${libs[@]}"); done
-    case "$t" in config|recorder|control) libs+=(-I "$repo/Sources/CMilter" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -lmilter) ;; esac
+    case "$t" in config|recorder|control)
+        libs+=(-I "$repo/Sources/CMilter" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -lCMilterGuard -lmilter -ldl) ;;
+    esac
     # The entry point: the only code here that exists for libFuzzer alone.
     cat > "$out/obj/main-$t.swift" <<EOF
 @_cdecl("LLVMFuzzerTestOneInput")

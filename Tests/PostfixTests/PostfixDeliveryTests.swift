@@ -26,7 +26,11 @@ struct PostfixDeliveryTests {
     @discardableResult
     func accepted(_ mail: TestMail, _ smtp: SMTPClient, sourceLocation: SourceLocation = #_sourceLocation) throws -> SMTPReply {
         let reply = try smtp.send(mail)
-        #expect(reply.code == 250 && reply.queueID != nil, "\(mail.messageID): \(reply)", sourceLocation: sourceLocation)
+        // why the maillog: a 4xx here is Postfix's milter_default_action, and only its log says
+        // what went wrong between it and the milter (refused, timed out, a bad packet).
+        #expect(reply.code == 250 && reply.queueID != nil,
+                "\(mail.messageID): \(reply)\nmaillog:\n\(reply.code == 250 ? "" : postfix.maillog.split(separator: "\n").suffix(15).joined(separator: "\n"))",
+                sourceLocation: sourceLocation)
         return reply
     }
 
