@@ -50,24 +50,13 @@ trip_replies = 10
 trip_window = 60m
 hard_gate = off
 CONF
-"$BREAKWATER" check-config "$root/breakwater.conf" >/dev/null
-"$BREAKWATER" run --foreground --allow-root --config "$root/breakwater.conf" 2>"$root/breakwater.log" &
-daemon=$!
-wait_socket "$root/breakwater.sock" "$daemon" "$root/breakwater.log"
+start_daemon "$root"
 
 echo "flood-live: $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg), daemon pid $daemon, $(date -u +%FT%TZ)"
 status=0
 "$STRESS" flood --socket "unix:$root/breakwater.sock" --pid "$daemon" --control-socket "$root/control.sock" \
   --messages "$messages" --cap "$cap" --connections "$connections" --trip-replies 10 "${extra[@]}" || status=$?
 
-kill -TERM "$daemon"
-daemon_status=0
-wait "$daemon" || daemon_status=$?
-daemon=""
-echo "flood-live: daemon stopped with SIGTERM: exit status $daemon_status"
-if grep -qiE 'error|warning|critical' "$root/breakwater.log"; then
-  echo "flood-live: the daemon logged:"; grep -iE 'error|warning|critical' "$root/breakwater.log" | head -5
-fi
-((daemon_status == 0)) || { echo "flood-live: FAIL: the daemon did not exit 0 on SIGTERM" >&2; status=1; }
+stop_daemon_checked flood-live "$root" || status=1
 ((status == 0)) && echo "flood-live: PASS" || echo "flood-live: FAIL (status $status)"
 exit "$status"

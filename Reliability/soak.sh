@@ -58,10 +58,7 @@ trip_replies = 10
 trip_window = 60m
 hard_gate = off
 CONF
-"$BREAKWATER" check-config "$root/breakwater.conf" >/dev/null
-"$BREAKWATER" run --foreground --allow-root --config "$root/breakwater.conf" 2>"$root/breakwater.log" &
-daemon=$!
-wait_socket "$root/breakwater.sock" "$daemon" "$root/breakwater.log"
+start_daemon "$root"
 
 echo "soak: $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg), daemon pid $daemon, cap $cap, $(date -u +%FT%TZ)"
 status=0
@@ -69,14 +66,6 @@ status=0
   --duration "$duration" --rate "$rate" --warmup "$warmup" --sample "$sample" --storm-every "$storm" \
   --trip-replies 10 "${extra[@]}" || status=$?
 
-kill -TERM "$daemon"
-daemon_status=0
-wait "$daemon" || daemon_status=$?
-daemon=""
-echo "soak: daemon stopped with SIGTERM: exit status $daemon_status"
-if grep -qiE 'error|warning|critical' "$root/breakwater.log"; then
-  echo "soak: the daemon logged:"; grep -iE 'error|warning|critical' "$root/breakwater.log" | head -5
-fi
-((daemon_status == 0)) || { echo "soak: FAIL: the daemon did not exit 0 on SIGTERM" >&2; status=1; }
+stop_daemon_checked soak "$root" || status=1
 ((status == 0)) && echo "soak.sh: PASS" || echo "soak.sh: FAIL (status $status)"
 exit "$status"
