@@ -122,22 +122,14 @@ struct SessionPlan: Sendable {
 }
 
 /// seeded SplitMix64: fast, and every session gets its own stream from (seed, index).
-struct HostileRandom: RandomNumberGenerator {
-    private var state: UInt64
+typealias HostileRandom = SplitMix64
+
+extension SplitMix64 {
+    /// The stream of session `index` of a run seeded `seed`.
     init(seed: UInt64, index: UInt64) {
-        state = seed &* 0x9E37_79B9_7F4A_7C15 ^ (index &+ 0x632B_E59B_D9B4_E019) &* 0xBF58_476D_1CE4_E5B9
+        self.init(seed: seed &* 0x9E37_79B9_7F4A_7C15 ^ (index &+ 0x632B_E59B_D9B4_E019) &* 0xBF58_476D_1CE4_E5B9)
         _ = next()
     }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-    mutating func chance(_ oneIn: Int) -> Bool { below(oneIn) == 0 }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
 }
 
 /// Valid frames with what each one is owed, built with MilterWire's encoder.
