@@ -174,12 +174,7 @@ struct FloodRun {
             + "storm_refused_at=\(storm?.refusedAt ?? -1) trip_point=\(plan.tripReplies + 1) storm_after=\(stormAfter.0 ? "refused" : "passed") "
             + "rss_end_kib=\(final.process?.rssKiB ?? -1) hwm_kib=\(final.process?.hwmKiB ?? -1) "
             + "daemon_counted=\(counted ?? -1) sent_total=\(sentTotal) fds_start=\(startFDs ?? -1) fds_end=\(final.process?.fds ?? -1) seconds=\(TrafficFormat.fixed(seconds)) rate=\(TrafficFormat.fixed(rate, 0))")
-        if failures.isEmpty {
-            StressOutput.line("flood: PASS")
-            return 0
-        }
-        for f in failures { StressOutput.line("flood: FAIL: \(f)") }
-        return 1
+        return StressOutput.verdict("flood", failures: failures)
     }
 }
 

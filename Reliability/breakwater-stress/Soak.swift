@@ -235,12 +235,7 @@ struct SoakRun {
             + "storms_held=\(stormsHeld) samples=\(measured.count) rss_slope_kib_per_1000=\(TrafficFormat.fixed(rssFit?.slope ?? 0, 3)) "
             + "fd_growth=\(TrafficFormat.fixed(fdGrowth, 2)) rss_start_kib=\(rssValues.first ?? -1) rss_end_kib=\(rssValues.last ?? -1) "
             + "fds_start=\(fdValues.first ?? -1) fds_end=\(fdValues.last ?? -1) fds_quiet_start=\(quietStart ?? -1) fds_quiet_end=\(quietEnd ?? -1) seconds=\(TrafficFormat.fixed(seconds))")
-        if failures.isEmpty {
-            StressOutput.line("soak: PASS")
-            return 0
-        }
-        for f in failures { StressOutput.line("soak: FAIL: \(f)") }
-        return 1
+        return StressOutput.verdict("soak", failures: failures)
     }
 }
 

@@ -23,6 +23,16 @@ enum StressOutput {
     static func line(_ text: String) {
         write(1, text + "\n")
     }
+    /// The last lines of a run: `NAME: PASS` (status 0), or one `NAME: FAIL: …` per failure (1).
+    static func verdict(_ name: String, failures: [String]) -> Int32 {
+        if failures.isEmpty {
+            line("\(name): PASS")
+            return 0
+        }
+        for f in failures { line("\(name): FAIL: \(f)") }
+        return 1
+    }
+
     static func error(_ text: String) {
         write(2, "breakwater-stress: " + text + "\n")
     }
