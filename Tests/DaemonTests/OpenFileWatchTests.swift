@@ -60,5 +60,6 @@ struct OpenFileWatchTests {
 struct MallocTuningTests {
     @Test func glibcTakesTheFixedMmapThreshold() {
         #expect(MallocTuning.fixMmapThreshold(bytes: 1 << 20))
+        #expect(MallocTuning.limitArenas(2))
     }
 }
