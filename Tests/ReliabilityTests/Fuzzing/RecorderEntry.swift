@@ -121,7 +121,15 @@ extension FuzzEntry {
         var v = Verdict(action: actions[Int(c >> 2) % actions.count], reason: .stopped(.storm))
         v.recipientsToAdd = (0..<Int(c >> 5 & 1)).map { _ in text() }
         v.recipientsToRemove = (0..<Int(c >> 6 & 1)).map { _ in text() }
-        v.headersToAdd = (0..<Int(c >> 7)).map { _ in StormCore.HeaderField(name: text(), value: text()) }
+        // why a field name: the daemon adds only `header_name`, which the config holds to
+        // printable ASCII without space or colon (an arbitrary name has no `expect` spelling).
+        v.headersToAdd = (0..<Int(c >> 7)).map { _ in StormCore.HeaderField(name: fieldName(text()), value: text()) }
         return v
+    }
+
+    /// What `header_name` accepts, made of `raw`: printable ASCII, no space, no colon.
+    private static func fieldName(_ raw: String) -> String {
+        let kept = raw.utf8.filter { $0 >= 33 && $0 <= 126 && $0 != UInt8(ascii: ":") }
+        return kept.isEmpty ? "X-Breakwater" : String(decoding: kept, as: UTF8.self)
     }
 }
