@@ -106,6 +106,16 @@ extension PostfixDeliveryTests {
 /// Where in an SMTP transaction Breakwater is killed.
 enum SMTPKillStep: CaseIterable {
     case beforeConnect, afterMail, afterRecipients, beforeFinalDot
+
+    /// The same point as `SMTPClient` names it (none before the connection).
+    var transactionStep: SMTPClient.Step? {
+        switch self {
+        case .beforeConnect: nil
+        case .afterMail: .afterMail
+        case .afterRecipients: .afterRecipients
+        case .beforeFinalDot: .beforeFinalDot
+        }
+    }
 }
 
 /// One message per SMTP connection, step by step, so a kill can fall between two steps. Returns
@@ -114,101 +124,12 @@ enum SMTPKillStep: CaseIterable {
 enum SteppedSMTP {
     static func send(_ mail: TestMail, port: UInt16, killing step: SMTPKillStep?, kill: () -> Void) throws -> SMTPReply {
         if step == .beforeConnect { kill() }
-        let c = try LineConnection(port: port)
         do {
-            return try transaction(mail, on: c, killing: step, kill: kill)
+            let smtp = try SMTPClient(port: port)
+            defer { smtp.quit() }
+            return try smtp.send(mail) { at in if at == step?.transactionStep { kill() } }
         } catch let error as SMTPError {
             return SMTPReply(code: 421, text: "connection lost: \(error)")
-        }
-    }
-
-    private static func transaction(_ mail: TestMail, on c: LineConnection, killing step: SMTPKillStep?,
-                                    kill: () -> Void) throws -> SMTPReply {
-        defer { _ = try? c.command("QUIT") }
-        let greeting = try c.reply()
-        guard greeting.code == 220 else { return greeting }
-        let hello = try c.command("EHLO client.corp.test")
-        guard hello.code == 250 else { return hello }
-        let from = try c.command("MAIL FROM:<\(mail.sender)>")
-        guard from.code == 250 else { return from }
-        if step == .afterMail { kill() }
-        for recipient in mail.recipients {
-            let rcpt = try c.command("RCPT TO:<\(recipient)>")
-            guard rcpt.code == 250 else { return rcpt }
-        }
-        if step == .afterRecipients { kill() }
-        let data = try c.command("DATA")
-        guard data.code == 354 else { return data }
-        let stuffed = mail.text(lineEnding: "\r\n").split(separator: "\r\n", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix(".") ? "." + $0 : String($0) }.joined(separator: "\r\n")
-        try c.write(stuffed + "\r\n")
-        if step == .beforeFinalDot { kill() }
-        return try c.command(".")
-    }
-}
-
-/// A blocking loopback TCP connection that reads SMTP replies.
-final class LineConnection {
-    private let fd: Int32
-    private var buffer: [UInt8] = []
-
-    init(port: UInt16) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SMTPError("socket failed") }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else { close(fd); throw SMTPError("cannot connect to 127.0.0.1:\(port)") }
-    }
-
-    deinit { close(fd) }
-
-    func command(_ line: String) throws -> SMTPReply {
-        try write(line + "\r\n")
-        return try reply()
-    }
-
-    func write(_ text: String) throws {
-        let bytes = Array(text.utf8)
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw SMTPError("write failed: \(String(cString: strerror(errno)))") }
-            done += n
-        }
-    }
-
-    func reply() throws -> SMTPReply {
-        var texts: [String] = []
-        while true {
-            let line = try readLine()
-            guard line.count >= 3, let code = Int(line.prefix(3)) else { throw SMTPError("not an SMTP reply: \(line)") }
-            texts.append(String(line.dropFirst(4)))
-            if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " {
-                return SMTPReply(code: code, text: texts.joined(separator: " "))
-            }
-        }
-    }
-
-    private func readLine() throws -> String {
-        while true {
-            if let lf = buffer.firstIndex(of: 10) {
-                let line = buffer[..<lf].filter { $0 != 13 }
-                buffer.removeSubrange(...lf)
-                return String(decoding: line, as: UTF8.self)
-            }
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw SMTPError(n == 0 ? "connection closed" : "read failed (timeout?)") }
-            buffer += chunk[0..<n]
         }
     }
 }

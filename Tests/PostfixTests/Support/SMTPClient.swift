@@ -57,22 +57,29 @@ final class SMTPClient {
 
     deinit { close(fd) }
 
+    /// Points inside a transaction where a test may act (kill the milter, say).
+    enum Step { case afterMail, afterRecipients, beforeFinalDot }
+
     /// Sends one message; returns the first refusal (MAIL, RCPT or DATA) or the reply to the
     /// final dot. After a refusal the transaction is reset, so the connection can go on.
-    func send(_ mail: TestMail) throws -> SMTPReply {
+    /// `step` is called at each point of `Step` the transaction reaches.
+    func send(_ mail: TestMail, at step: (Step) -> Void = { _ in }) throws -> SMTPReply {
         let from = try command("MAIL FROM:<\(mail.sender)>")
         guard from.code == 250 else { _ = try command("RSET"); return from }
+        step(.afterMail)
         for recipient in mail.recipients {
             let rcpt = try command("RCPT TO:<\(recipient)>")
             guard rcpt.code == 250 else { _ = try command("RSET"); return rcpt }
         }
+        step(.afterRecipients)
         let data = try command("DATA")
         guard data.code == 354 else { _ = try command("RSET"); return data }
         // why: dot-stuffing, so a body line starting with "." cannot end the message early.
         let stuffed = mail.text(lineEnding: "\r\n").split(separator: "\r\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix(".") ? "." + $0 : String($0) }.joined(separator: "\r\n")
-        try write(stuffed + "\r\n.\r\n")
-        return try reply()
+        try write(stuffed + "\r\n")
+        step(.beforeFinalDot)
+        return try command(".")
     }
 
     /// Says QUIT and reads the goodbye.
@@ -89,7 +96,8 @@ final class SMTPClient {
         let bytes = Array(text.utf8)
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            // why MSG_NOSIGNAL: a peer that went away must be an error here, not SIGPIPE for the tests.
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw SMTPError("write failed: \(String(cString: strerror(errno)))") }
             done += n
