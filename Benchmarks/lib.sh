@@ -82,3 +82,32 @@ stop_daemon_checked() {
   fi
   ((ending == 0)) || { echo "$name: FAIL: the daemon did not exit 0 on SIGTERM" >&2; return 1; }
 }
+
+# For the live reliability runs (Reliability/*.sh):
+# stress_setup NAME BIN_DIR: $BREAKWATER and $STRESS from BIN_DIR (or stop), and a scratch folder
+# $root that is removed at exit (KEEP=1 keeps it) after the daemon in $daemon, if any, is stopped.
+stress_setup() {
+  BREAKWATER=$2/breakwater STRESS=$2/breakwater-stress
+  for b in "$BREAKWATER" "$STRESS"; do [[ -x $b ]] || { echo "missing binary: $b (build it first, see --help)" >&2; exit 1; }; done
+  root=$(mktemp -d "/tmp/breakwater-$1.XXXXXX")
+  daemon=""
+  trap stress_cleanup EXIT
+}
+stress_cleanup() {
+  [[ -n $daemon ]] && { kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; }
+  [[ -n ${KEEP:-} ]] && echo "kept $root" || rm -rf "$root"
+}
+
+# write_storm_config ROOT CAP SNAPSHOT_INTERVAL: the daemon config of the live runs (sizes in
+# ROOT/lists.sizes): a storm trips at the 10th reply-all to 2,500 or more within 60 minutes;
+# hard_gate off, so a reply-all to a big list reaches the storm rules, not a flat refusal.
+write_storm_config() {
+  write_daemon_config "$1" "$2" <<CONF
+socket_group =
+snapshot_interval = $3
+reply_all_threshold = 2500
+trip_replies = 10
+trip_window = 60m
+hard_gate = off
+CONF
+}

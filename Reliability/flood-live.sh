@@ -29,27 +29,10 @@ while (($#)); do
   esac
   shift
 done
-BREAKWATER=$bindir/breakwater STRESS=$bindir/breakwater-stress
-for b in "$BREAKWATER" "$STRESS"; do [[ -x $b ]] || { echo "missing binary: $b (build it first, see --help)" >&2; exit 1; }; done
-
-root=$(mktemp -d /tmp/breakwater-flood-live.XXXXXX)
-daemon=""
-cleanup() {
-  [[ -n $daemon ]] && { kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; }
-  [[ -n ${KEEP:-} ]] && echo "kept $root" || rm -rf "$root"
-}
-trap cleanup EXIT
+stress_setup flood-live "$bindir"
 
 echo "everyone@flood.example 5000" >"$root/lists.sizes"
-# why hard_gate off: a reply-all to the 5,000-list must reach the storm rules, not a flat refusal.
-write_daemon_config "$root" "$cap" <<CONF
-socket_group =
-snapshot_interval = $snapshots
-reply_all_threshold = 2500
-trip_replies = 10
-trip_window = 60m
-hard_gate = off
-CONF
+write_storm_config "$root" "$cap" "$snapshots"
 start_daemon "$root"
 
 echo "flood-live: $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg), daemon pid $daemon, $(date -u +%FT%TZ)"

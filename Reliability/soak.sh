@@ -38,26 +38,10 @@ while (($#)); do
   esac
   shift
 done
-BREAKWATER=$bindir/breakwater STRESS=$bindir/breakwater-stress
-for b in "$BREAKWATER" "$STRESS"; do [[ -x $b ]] || { echo "missing binary: $b (build it first)" >&2; exit 1; }; done
-
-root=$(mktemp -d /tmp/breakwater-soak.XXXXXX)
-daemon=""
-cleanup() {
-  [[ -n $daemon ]] && { kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; }
-  [[ -n ${KEEP:-} ]] && echo "kept $root" || rm -rf "$root"
-}
-trap cleanup EXIT
+stress_setup soak "$bindir"
 
 { echo "everyone@soak.example 5000"; for i in $(seq 0 9); do echo "team$i@soak.example 20"; done; } >"$root/lists.sizes"
-write_daemon_config "$root" "$cap" <<CONF
-socket_group =
-snapshot_interval = $snapshots
-reply_all_threshold = 2500
-trip_replies = 10
-trip_window = 60m
-hard_gate = off
-CONF
+write_storm_config "$root" "$cap" "$snapshots"
 start_daemon "$root"
 
 echo "soak: $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg), daemon pid $daemon, cap $cap, $(date -u +%FT%TZ)"
