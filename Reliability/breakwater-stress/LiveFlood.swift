@@ -58,21 +58,11 @@ struct FloodSample: Sendable {
 
 /// State the sender threads share: counters, the samples, the problems seen.
 final class FloodShared: Sendable {
-    let claimed = Atomic<Int>(0)
-    let done = Atomic<Int>(0)
-    let withoutVerdict = Atomic<Int>(0)
-    let unexpected = Atomic<Int>(0)
+    let tally = TrafficTally()
     let connectionsOpened = Atomic<Int>(0)
     let stop = Atomic<Bool>(false)
     let samples = Mutex<[FloodSample]>([])
-    let problems = Mutex<[String]>([])
     let storm = Mutex<TrafficStorm.Result?>(nil)
-
-    func problem(_ text: String) {
-        problems.withLock { list in
-            if list.count < 20 { list.append(text) }
-        }
-    }
 }
 
 /// The flood itself: the sender threads, the sampling, the storm and the summary.
@@ -96,9 +86,9 @@ struct FloodRun {
             var sender = FloodSender(plan: plan, shapes: shapes, worker: worker, shared: shared)
             sender.run(watch: watch, start: start)
         }
-        if !started { shared.problem("the system refused a sender thread") }
+        if !started { shared.tally.problem("the system refused a sender thread") }
         let seconds = TrafficFormat.seconds(since: start)
-        let done = shared.done.load(ordering: .relaxed)
+        let done = shared.tally.done.load(ordering: .relaxed)
         if done % plan.sampleEvery != 0 || done == 0 {
             let reading = watch.read()
             shared.samples.withLock { $0.append(FloodSample(messages: done, seconds: seconds, reading: reading)) }
@@ -125,11 +115,11 @@ struct FloodRun {
 
     private func summarize(shared: FloodShared, seconds: Double, stormAfter: (Bool, String),
                            final: TrafficWatch.Reading) -> Int32 {
-        var failures: [String] = shared.problems.withLock { $0 }
+        var failures: [String] = shared.tally.problems.withLock { $0 }
         let samples = shared.samples.withLock { $0 }
-        let done = shared.done.load(ordering: .relaxed)
-        let withoutVerdict = shared.withoutVerdict.load(ordering: .relaxed) + (plan.messages - min(plan.messages, done + shared.withoutVerdict.load(ordering: .relaxed)))
-        let unexpected = shared.unexpected.load(ordering: .relaxed)
+        let done = shared.tally.done.load(ordering: .relaxed)
+        let withoutVerdict = shared.tally.withoutVerdict.load(ordering: .relaxed) + (plan.messages - min(plan.messages, done + shared.tally.withoutVerdict.load(ordering: .relaxed)))
+        let unexpected = shared.tally.unexpected.load(ordering: .relaxed)
         let tracked = samples.compactMap { $0.reading.threadsTracked }
         let maxTracked = tracked.max()
         let overCap = tracked.filter { $0 > plan.cap }.count
@@ -216,24 +206,13 @@ struct FloodSender {
             _ = shared.connectionsOpened.add(sender.connections, ordering: .relaxed)
         }
         while !shared.stop.load(ordering: .relaxed) {
-            let index = shared.claimed.add(1, ordering: .relaxed).oldValue
+            let index = shared.tally.claimed.add(1, ordering: .relaxed).oldValue
             guard index < plan.messages else { break }
             if index == plan.messages / 2 { injectStorm() }
-            let message = next()
-            do {
-                let outcome = try sender.deliver(message)
-                if outcome != .accepted {
-                    if shared.unexpected.add(1, ordering: .relaxed).newValue <= 5 {
-                        shared.problem("\(message.messageID) got \(outcome)")
-                    }
-                }
-            } catch {
-                let n = shared.withoutVerdict.add(1, ordering: .relaxed).newValue
-                shared.problem("\(message.messageID): no verdict: \(error)")
-                if n >= 100 { shared.stop.store(true, ordering: .relaxed) }
+            guard let done = shared.tally.deliver(next(), on: sender) else {
+                if shared.tally.withoutVerdict.load(ordering: .relaxed) >= 100 { shared.stop.store(true, ordering: .relaxed) }
                 continue
             }
-            let done = shared.done.add(1, ordering: .relaxed).newValue
             if done % plan.sampleEvery == 0 {
                 let sample = FloodSample(messages: done, seconds: TrafficFormat.seconds(since: start), reading: watch.read())
                 shared.samples.withLock { $0.append(sample) }

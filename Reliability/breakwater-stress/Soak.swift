@@ -61,10 +61,7 @@ struct SoakPlan: Sendable {
 
 /// State shared by the soak's threads.
 final class SoakShared: Sendable {
-    let claimed = Atomic<Int>(0)
-    let done = Atomic<Int>(0)
-    let withoutVerdict = Atomic<Int>(0)
-    let unexpected = Atomic<Int>(0)
+    let tally = TrafficTally()
     let late = Atomic<Int>(0)
     let storms = Atomic<Int>(0)
     let stormsHeld = Atomic<Int>(0)
@@ -74,13 +71,6 @@ final class SoakShared: Sendable {
     /// Samples taken once every connection was closed: the quiet baseline at the end.
     let quiet = Mutex<[FloodSample]>([])
     let samples = Mutex<[FloodSample]>([])
-    let problems = Mutex<[String]>([])
-
-    func problem(_ text: String) {
-        problems.withLock { list in
-            if list.count < 20 { list.append(text) }
-        }
-    }
 }
 
 struct SoakRun {
@@ -108,7 +98,7 @@ struct SoakRun {
                 Self.sampling(plan: plan, watch: watch, shared: shared, start: start)
             }
         }
-        if !started { shared.problem("the system refused a thread") }
+        if !started { shared.tally.problem("the system refused a thread") }
         return summarize(shared: shared, seconds: TrafficFormat.seconds(since: start))
     }
 
@@ -140,7 +130,7 @@ struct SoakRun {
                 line += "; storm \(n - 1) still: \(text)"
                 held = held && blocked
             }
-            if held { _ = shared.stormsHeld.add(1, ordering: .relaxed) } else { shared.problem(line) }
+            if held { _ = shared.stormsHeld.add(1, ordering: .relaxed) } else { shared.tally.problem(line) }
             StressOutput.line(line)
             previous = storm
         }
@@ -155,7 +145,7 @@ struct SoakRun {
         while true {
             let seconds = TrafficFormat.seconds(since: start)
             let allClosed = shared.finished.load(ordering: .relaxed) == plan.connections + 1
-            let sample = FloodSample(messages: shared.done.load(ordering: .relaxed), seconds: seconds, reading: watch.read())
+            let sample = FloodSample(messages: shared.tally.done.load(ordering: .relaxed), seconds: seconds, reading: watch.read())
             if allClosed {
                 shared.quiet.withLock { $0.append(sample) }
                 afterwards += 1
@@ -175,12 +165,12 @@ struct SoakRun {
     }
 
     private func summarize(shared: SoakShared, seconds: Double) -> Int32 {
-        var failures = shared.problems.withLock { $0 }
+        var failures = shared.tally.problems.withLock { $0 }
         let samples = shared.samples.withLock { $0 }
-        let done = shared.done.load(ordering: .relaxed)
+        let done = shared.tally.done.load(ordering: .relaxed)
         let due = Int(plan.duration * plan.rate)
-        let withoutVerdict = shared.withoutVerdict.load(ordering: .relaxed)
-        let unexpected = shared.unexpected.load(ordering: .relaxed)
+        let withoutVerdict = shared.tally.withoutVerdict.load(ordering: .relaxed)
+        let unexpected = shared.tally.unexpected.load(ordering: .relaxed)
         let storms = shared.storms.load(ordering: .relaxed)
         let stormsHeld = shared.stormsHeld.load(ordering: .relaxed)
         if withoutVerdict > 0 { failures.append("\(withoutVerdict) messages without a verdict") }
@@ -293,22 +283,12 @@ struct SoakSender {
         let interval = 1.0 / plan.rate
         while true {
             // why a shared ticket: the connections together hold the rate, whichever is slow.
-            let k = shared.claimed.add(1, ordering: .relaxed).oldValue
+            let k = shared.tally.claimed.add(1, ordering: .relaxed).oldValue
             let due = start + .nanoseconds(Int64(Double(k) * interval * 1e9))
             guard due < end else { break }
             TrafficThreads.sleep(until: due)
             if ContinuousClock.now - due > .seconds(1) { _ = shared.late.add(1, ordering: .relaxed) }
-            let message = next()
-            do {
-                let outcome = try sender.deliver(message)
-                if outcome != .accepted, shared.unexpected.add(1, ordering: .relaxed).newValue <= 5 {
-                    shared.problem("\(message.messageID) got \(outcome)")
-                }
-                _ = shared.done.add(1, ordering: .relaxed)
-            } catch {
-                _ = shared.withoutVerdict.add(1, ordering: .relaxed)
-                shared.problem("\(message.messageID): no verdict: \(error)")
-            }
+            _ = shared.tally.deliver(next(), on: sender)
         }
     }
 

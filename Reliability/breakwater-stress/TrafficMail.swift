@@ -1,4 +1,5 @@
 import MilterWire
+import Synchronization
 
 /// One message as the stress commands send it: the envelope, and only the header fields the
 /// daemon reads (From, To, Cc, Message-ID, In-Reply-To, References, Subject). No body: the
@@ -221,4 +222,36 @@ struct TrafficStorm {
 
 extension TrafficOutcome {
     var isRefused: Bool { if case .refused = self { true } else { false } }
+}
+
+/// The counts every live run keeps for its messages: tickets claimed, verdicts, messages
+/// without a verdict, unexpected verdicts, and the first problems seen.
+final class TrafficTally: Sendable {
+    let claimed = Atomic<Int>(0)
+    let done = Atomic<Int>(0)
+    let withoutVerdict = Atomic<Int>(0)
+    let unexpected = Atomic<Int>(0)
+    let problems = Mutex<[String]>([])
+
+    func problem(_ text: String) {
+        problems.withLock { list in
+            if list.count < 20 { list.append(text) }
+        }
+    }
+
+    /// Sends `message`, which must be accepted, and counts what came back: the messages done
+    /// so far, or nil when no verdict came (the connection failed under it).
+    func deliver(_ message: TrafficMessage, on sender: TrafficSender) -> Int? {
+        do {
+            let outcome = try sender.deliver(message)
+            if outcome != .accepted, unexpected.add(1, ordering: .relaxed).newValue <= 5 {
+                problem("\(message.messageID) got \(outcome)")
+            }
+            return done.add(1, ordering: .relaxed).newValue
+        } catch {
+            _ = withoutVerdict.add(1, ordering: .relaxed)
+            problem("\(message.messageID): no verdict: \(error)")
+            return nil
+        }
+    }
 }
