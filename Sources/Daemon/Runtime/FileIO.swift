@@ -40,7 +40,7 @@ public enum FileIO {
     /// the new one, never a mix: temp file in the same folder, fsync, rename, fsync the folder.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) -> Result<Void, FileError> {
         let folder = directory(of: path)
-        let temp = "\(folder)/.\(basename(of: path)).tmp.\(getpid())"
+        let temp = "\(folder)/\(temporaryPrefix(of: path))\(getpid())"
         var fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         if fd < 0, errno == ENOENT, mkdir(folder, 0o750) == 0 {
             // First run outside the package (which creates /var/lib/breakwater): make the
@@ -78,6 +78,10 @@ public enum FileIO {
         }
         return .success(())
     }
+
+    /// The name `writeAtomically` gives its temporary file for `path`, but the writer's pid that
+    /// ends it: `.NAME.tmp.`.
+    static func temporaryPrefix(of path: String) -> String { ".\(basename(of: path)).tmp." }
 
     /// The folder part of a path (`.` for a bare name).
     static func directory(of path: String) -> String {

@@ -66,7 +66,7 @@ public struct SnapshotStore: Sendable {
     /// a process that no longer exists: one killed while writing. Each is as large as a snapshot.
     func staleTemporaries() -> [(file: String, pid: Int32)] {
         let folder = FileIO.directory(of: path)
-        let prefix = ".\(FileIO.basename(of: path)).tmp."
+        let prefix = FileIO.temporaryPrefix(of: path)
         guard let dir = opendir(folder) else { return [] }
         defer { closedir(dir) }
         var found: [(String, Int32)] = []
