@@ -55,11 +55,3 @@ struct OpenFileWatchTests {
         #expect((OpenFileWatch.openCount() ?? 0) >= 3)
     }
 }
-
-/// The malloc setting the daemon makes at start is taken by glibc.
-struct MallocTuningTests {
-    @Test func glibcTakesTheFixedMmapThreshold() {
-        #expect(MallocTuning.fixMmapThreshold(bytes: 1 << 20))
-        #expect(MallocTuning.limitArenas(2))
-    }
-}
