@@ -32,12 +32,12 @@ enum Privileges {
         _ = write(2, &bytes, bytes.count)
     }
 
-    /// Who the process became.
+    /// A user and its ids: who the process became, or would become.
     struct Identity: Equatable, Sendable {
         var user: String
         var uid: uid_t
         var gid: gid_t
-        /// Supplementary groups after the drop.
+        /// Its groups (after a drop: the supplementary groups the process has).
         var groups: [gid_t]
     }
 
@@ -62,15 +62,17 @@ enum Privileges {
     }
 
     /// A user's ids and every group it is in (primary included), or nil if there is no such user.
-    static func lookUp(_ user: String) -> (uid: uid_t, gid: gid_t, groups: [gid_t])? {
+    static func lookUp(_ user: String) -> Identity? {
         guard case .success(let found) = account(user) else { return nil }
         var count: Int32 = 64
         var groups = [gid_t](repeating: 0, count: Int(count))
         if getgrouplist(user, found.gid, &groups, &count) == -1 {
             groups = [gid_t](repeating: 0, count: Int(count))
-            guard getgrouplist(user, found.gid, &groups, &count) != -1 else { return (found.uid, found.gid, [found.gid]) }
+            guard getgrouplist(user, found.gid, &groups, &count) != -1 else {
+                return Identity(user: user, uid: found.uid, gid: found.gid, groups: [found.gid])
+            }
         }
-        return (found.uid, found.gid, Array(groups.prefix(Int(count))))
+        return Identity(user: user, uid: found.uid, gid: found.gid, groups: Array(groups.prefix(Int(count))))
     }
 
     /// Becomes `user`: its supplementary groups (initgroups), its primary group, then its uid,
