@@ -67,7 +67,7 @@ let package = Package(
                           swiftSettings: strict),
 
         // Reliability drivers against a running daemon (RELIABILITY.md): live flood, hostile sessions, soak.
-        .executableTarget(name: "breakwater-stress", dependencies: ["StormCore", "MilterWire"],
+        .executableTarget(name: "breakwater-stress", dependencies: ["StormCore", "MilterWire", "Replay"],
                           path: "Reliability/breakwater-stress", swiftSettings: strict),
 
         .testTarget(name: "StormCoreTests", dependencies: ["StormCore"], swiftSettings: strict),

@@ -1,4 +1,5 @@
 import Glibc
+import Replay
 
 /// Plain POSIX threads for the senders: one blocking milter connection per thread, as an MTA's
 /// smtpd processes have. Started and joined; nothing else.
@@ -44,4 +45,4 @@ enum TrafficThreads {
 }
 
 /// Each sender's traffic is reproducible from its seed.
-typealias TrafficRandom = SplitMix64
+typealias TrafficRandom = SeededRandom

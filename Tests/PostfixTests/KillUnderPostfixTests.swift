@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Replay
 import TestSupport
 import Testing
 
@@ -134,4 +135,4 @@ enum SteppedSMTP {
     }
 }
 
-typealias SMTPKillRandom = SeededGenerator
+typealias SMTPKillRandom = SeededRandom

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MilterWire
+import Replay
 import Synchronization
 import TestSupport
 import Testing
@@ -351,4 +352,4 @@ final class RoundState: Sendable {
     }
 }
 
-typealias KillRandom = SeededGenerator
+typealias KillRandom = SeededRandom
