@@ -61,17 +61,11 @@ public enum ConfigCheck {
             + "(uid \(identity.uid)): snapshots would fail after the daemon drops root"]
     }
 
-    /// The line of the last `key = …` in the file (the one that counts), if it can be read.
+    /// The line of the last `key = …` in the file (the one that counts), read as the loader
+    /// reads settings, if the file can be read.
     static func lineNumber(ofKey key: String, in path: String) -> Int? {
         guard case .success(let bytes) = FileIO.read(path, limit: 16 << 20) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
-        var found: Int?
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            guard trimmed.hasPrefix(key) else { continue }
-            let rest = trimmed.dropFirst(key.count).drop { $0 == " " || $0 == "\t" }
-            if rest.first == "=" { found = i + 1 }
-        }
-        return found
+        let settings = ConfigLines.split(String(decoding: bytes, as: UTF8.self), file: path).lines
+        return settings.last { $0.key.lowercased() == key }?.line
     }
 }
