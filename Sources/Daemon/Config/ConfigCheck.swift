@@ -64,7 +64,7 @@ public enum ConfigCheck {
     /// The line of the last `key = …` in the file (the one that counts), read as the loader
     /// reads settings, if the file can be read.
     static func lineNumber(ofKey key: String, in path: String) -> Int? {
-        guard case .success(let bytes) = FileIO.read(path, limit: 16 << 20) else { return nil }
+        guard case .success(let bytes) = FileIO.read(path, limit: ConfigLoader.maxFileBytes) else { return nil }
         let settings = ConfigLines.split(String(decoding: bytes, as: UTF8.self), file: path).lines
         return settings.last { $0.key.lowercased() == key }?.line
     }

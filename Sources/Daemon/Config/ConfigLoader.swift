@@ -7,9 +7,12 @@ public enum ConfigLoader {
     /// Where `breakwater run` and `check-config` look when no file is named.
     public static let defaultPath = "/etc/breakwater/breakwater.conf"
 
+    /// The largest configuration file read (far beyond any real one).
+    static let maxFileBytes = 16 << 20
+
     /// Reads and parses the file at `path`. An unreadable file is one problem at line 0.
     public static func load(path: String) -> Result<DaemonConfig, ConfigErrors> {
-        switch FileIO.read(path, limit: 16 << 20) {
+        switch FileIO.read(path, limit: maxFileBytes) {
         case .failure(let why):
             return .failure(ConfigErrors(problems: [ConfigProblem(file: path, line: 0, message: "cannot read the configuration: \(why.reason)")]))
         case .success(let bytes):
