@@ -33,16 +33,15 @@ struct SessionReader {
     mutating func read(_ text: String, line: Int) {
         self.line = line
         let body = Substring(text)
-        if body.allSatisfy(SessionText.isBlank) { return }
-        if let first = body.first, SessionText.isBlank(first) {
+        if SessionText.allBlank(body) { return }
+        if let first = SessionText.firstScalar(body), SessionText.isBlank(first) {
             return continuation(body)
         }
-        if body.first == "#" { return }
+        if SessionText.firstScalar(body) == "#" { return }
         if SessionText.hasControl(body) {
             return problem(line, "control character in line; write the value in the escaped form \\\"...\"")
         }
-        let word = body.prefix { !SessionText.isBlank($0) }
-        let rest = body[word.endIndex...]
+        let (word, rest) = SessionText.word(body)
         switch word {
         case "start": start(rest)
         case "session": newSession(rest)
@@ -187,15 +186,13 @@ struct SessionReader {
     ]
 
     private mutating func macro(_ text: Substring) {
-        let afterBlank = text.drop(while: SessionText.isBlank)
-        let stageWord = afterBlank.prefix { !SessionText.isBlank($0) }
-        let afterStage = afterBlank[stageWord.endIndex...].drop(while: SessionText.isBlank)
-        let macroName = afterStage.prefix { !SessionText.isBlank($0) }
+        let (stageWord, afterStageWord) = SessionText.word(SessionText.dropBlanks(text))
+        let (macroName, afterName) = SessionText.word(SessionText.dropBlanks(afterStageWord))
         guard let stage = Self.stages[String(stageWord)] else {
             return problem(line, "macro needs a stage (connect, helo, mail, rcpt, data, eoh, eom), NAME and VALUE")
         }
-        guard !macroName.isEmpty, !macroName.hasPrefix("\\\"") else { return problem(line, "macro needs a NAME") }
-        guard let value = rest(afterStage[macroName.endIndex...]) else { return }
+        guard !macroName.isEmpty, !SessionText.startsEscaped(macroName) else { return problem(line, "macro needs a NAME") }
+        guard let value = rest(afterName) else { return }
         let pair = (name: String(macroName), value: value)
         if stage == .connect || stage == .helo {
             openSession()
@@ -260,12 +257,12 @@ struct SessionReader {
     private mutating func header(_ text: Substring) {
         guard requireOpenMessage("header") else { return }
         guard !bodySeen else { return problem(line, "header after body") }
-        let afterBlank = text.drop(while: SessionText.isBlank)
-        guard let colon = afterBlank.firstIndex(of: ":"),
-              afterBlank[..<colon].allSatisfy({ $0.isASCII && $0 > " " && $0 != "\u{7F}" }), colon > afterBlank.startIndex
+        let scalars = SessionText.dropBlanks(text).unicodeScalars
+        guard let colon = scalars.firstIndex(of: ":"),
+              scalars[..<colon].allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }), colon > scalars.startIndex
         else { return problem(line, "header needs NAME: VALUE (a name of printable ASCII, then a colon)") }
-        guard let value = rest(afterBlank[afterBlank.index(after: colon)...]) else { return }
-        message!.headers.append(HeaderField(name: String(afterBlank[..<colon]), value: value))
+        guard let value = rest(Substring(scalars[scalars.index(after: colon)...])) else { return }
+        message!.headers.append(HeaderField(name: String(Substring(scalars[..<colon])), value: value))
         headerLine = line
     }
 
@@ -277,8 +274,7 @@ struct SessionReader {
         guard !SessionText.hasControl(text) else {
             return problem(line, "control character in a continuation; write the header in the escaped form")
         }
-        var trimmed = text
-        while let last = trimmed.last, SessionText.isBlank(last) { trimmed.removeLast() }
+        let trimmed = SessionText.dropTrailingBlanks(text)
         message!.headers[message!.headers.count - 1].value += "\n" + trimmed
         headerLine = line
     }
@@ -286,14 +282,14 @@ struct SessionReader {
     private mutating func bodyLine(_ text: Substring) {
         guard requireOpenMessage("body") else { return }
         // why: body text keeps its indentation; only the one blank after the word separates.
-        var content = text.first.map(SessionText.isBlank) == true ? text.dropFirst() : text
+        let content = SessionText.firstScalar(text).map(SessionText.isBlank) == true
+            ? Substring(text.unicodeScalars.dropFirst()) : text
         let value: String
-        if content.hasPrefix("\\\"") {
+        if SessionText.startsEscaped(content) {
             guard let v = rest(content) else { return }
             value = v
         } else {
-            while let last = content.last, SessionText.isBlank(last) { content.removeLast() }
-            value = String(content)
+            value = String(SessionText.dropTrailingBlanks(content))
         }
         bodySeen = true
         message!.body = (message!.body ?? []) + [value]

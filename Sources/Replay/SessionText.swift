@@ -4,11 +4,43 @@ enum SessionText {
     /// Longest line the parser reads; a longer one is an error, not an allocation.
     static let maxLineBytes = 1 << 20
 
-    static func isBlank(_ c: Character) -> Bool { c == " " || c == "\t" }
+    // why Unicode scalars, never Characters: a blank, quote, `#` or `~` followed by a combining
+    // mark is one Character with it, so a Character-wise lexer misses a separator that the
+    // scalar-wise one sees (a recorded address `\"` + U+0613… read back split in two). The
+    // format is defined on scalars, and every syntax character is ASCII.
+
+    static func isBlank(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" }
 
     /// Control characters other than tab cannot sit in a line as they are.
     static func hasControl(_ s: Substring) -> Bool {
         s.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }
+    }
+
+    /// Whether `s` starts with the escape opener `\"`.
+    static func startsEscaped(_ s: Substring) -> Bool {
+        var bytes = s.utf8.makeIterator()
+        return bytes.next() == UInt8(ascii: "\\") && bytes.next() == UInt8(ascii: "\"")
+    }
+
+    static func firstScalar(_ s: Substring) -> Unicode.Scalar? { s.unicodeScalars.first }
+    static func lastScalar(_ s: Substring) -> Unicode.Scalar? { s.unicodeScalars.last }
+
+    static func allBlank(_ s: Substring) -> Bool { s.unicodeScalars.allSatisfy(isBlank) }
+
+    /// `s` without its leading blanks.
+    static func dropBlanks(_ s: Substring) -> Substring { Substring(s.unicodeScalars.drop(while: isBlank)) }
+
+    /// `s` without its trailing blanks.
+    static func dropTrailingBlanks(_ s: Substring) -> Substring {
+        var v = s.unicodeScalars
+        while let last = v.last, isBlank(last) { v.removeLast() }
+        return Substring(v)
+    }
+
+    /// The word at the start of `s` (up to the first blank) and what follows it.
+    static func word(_ s: Substring) -> (word: Substring, rest: Substring) {
+        let w = s.unicodeScalars.prefix { !isBlank($0) }
+        return (Substring(w), Substring(s.unicodeScalars[w.endIndex...]))
     }
 
     // MARK: writing
@@ -16,15 +48,16 @@ enum SessionText {
     /// A rest-of-line value as written: literal when it reads back the same, else escaped.
     static func restOfLine(_ value: String) -> String {
         let s = Substring(value)
-        let plain = !hasControl(s) && !s.hasPrefix("\\\"") && (s.first.map { !isBlank($0) } ?? true)
-            && (s.last.map { !isBlank($0) } ?? true)
+        let plain = !hasControl(s) && !startsEscaped(s) && (firstScalar(s).map { !isBlank($0) } ?? true)
+            && (lastScalar(s).map { !isBlank($0) } ?? true)
         return plain ? value : escaped(value)
     }
 
     /// A whitespace-separated token as written.
     static func token(_ value: String) -> String {
-        let plain = !value.isEmpty && !hasControl(Substring(value)) && !value.contains(where: isBlank)
-            && !value.hasPrefix("\\\"") && !value.hasPrefix("#") && value != "~"
+        let s = Substring(value)
+        let plain = !value.isEmpty && !hasControl(s) && !s.unicodeScalars.contains(where: isBlank)
+            && !startsEscaped(s) && firstScalar(s) != "#" && !s.unicodeScalars.elementsEqual(["~"])
         return plain ? value : escaped(value)
     }
 
@@ -92,12 +125,12 @@ enum SessionText {
 
     /// A rest-of-line value: literal (blanks trimmed), or escaped when it starts with `\"`.
     static func readRest(_ text: Substring) -> Result<String, SessionTextError> {
-        let trimmed = text.drop(while: isBlank)
-        guard trimmed.hasPrefix("\\\"") else { return .success(String(trimmed)) }
+        let trimmed = dropBlanks(text)
+        guard startsEscaped(trimmed) else { return .success(String(trimmed)) }
         switch unescape(trimmed) {
         case let .failure(e): return .failure(e)
         case let .success((value, after)):
-            guard after.allSatisfy(isBlank) else {
+            guard allBlank(after) else {
                 return .failure(SessionTextError("text after the closing quote of an escaped value"))
             }
             return .success(value)
@@ -116,25 +149,26 @@ enum SessionText {
         var out: [String] = []
         var rest = text
         while true {
-            rest = rest.drop(while: isBlank)
-            guard let first = rest.first, first != "#" else { return .success((out, nil)) }
-            if tailMarker, first == "~", rest.dropFirst().first.map(isBlank) ?? true {
-                return readRest(rest.dropFirst()).map { (out, $0) }
+            rest = dropBlanks(rest)
+            guard let first = firstScalar(rest), first != "#" else { return .success((out, nil)) }
+            let afterFirst = Substring(rest.unicodeScalars.dropFirst())
+            if tailMarker, first == "~", firstScalar(afterFirst).map(isBlank) ?? true {
+                return readRest(afterFirst).map { (out, $0) }
             }
-            if rest.hasPrefix("\\\"") {
+            if startsEscaped(rest) {
                 switch unescape(rest) {
                 case let .failure(e): return .failure(e)
                 case let .success((value, after)):
-                    guard after.first.map(isBlank) ?? true else {
+                    guard firstScalar(after).map(isBlank) ?? true else {
                         return .failure(SessionTextError("text right after the closing quote of an escaped value"))
                     }
                     out.append(value)
                     rest = after
                 }
             } else {
-                let word = rest.prefix { !isBlank($0) }
-                out.append(String(word))
-                rest = rest[word.endIndex...]
+                let (w, after) = word(rest)
+                out.append(String(w))
+                rest = after
             }
         }
     }

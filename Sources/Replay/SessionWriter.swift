@@ -74,14 +74,14 @@ public enum SessionWriter {
     /// ` value`, folded onto continuation lines when every break is a fold; else escaped.
     private static func headerValue(_ value: String) -> String {
         if value.isEmpty { return "" }
-        let lines = value.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = value.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(Substring.init)
         let foldable = lines.count > 1
             && lines.dropFirst().allSatisfy { l in
-                l.first.map(SessionText.isBlank) == true && !SessionText.hasControl(l)
-                    && !(l.last.map(SessionText.isBlank) ?? true)
+                SessionText.firstScalar(l).map(SessionText.isBlank) == true && !SessionText.hasControl(l)
+                    && !(SessionText.lastScalar(l).map(SessionText.isBlank) ?? true)
             }
-        if foldable, SessionText.restOfLine(String(lines[0])) == String(lines[0]) {
-            return " " + lines.joined(separator: "\n")
+        if foldable, SessionText.restOfLine(String(lines[0])).unicodeScalars.elementsEqual(lines[0].unicodeScalars) {
+            return " " + value
         }
         return " " + SessionText.restOfLine(value)
     }
@@ -89,7 +89,8 @@ public enum SessionWriter {
     private static func bodyText(_ line: String) -> String {
         if line.isEmpty { return "" }
         let s = Substring(line)
-        let plain = !SessionText.hasControl(s) && !s.hasPrefix("\\\"") && !(s.last.map(SessionText.isBlank) ?? false)
+        let plain = !SessionText.hasControl(s) && !SessionText.startsEscaped(s)
+            && !(SessionText.lastScalar(s).map(SessionText.isBlank) ?? false)
         return " " + (plain ? line : SessionText.escaped(line))
     }
 }
