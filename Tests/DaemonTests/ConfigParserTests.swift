@@ -137,6 +137,29 @@ struct ConfigParserTests {
         #expect(c.policy.exemptions.saslUsers == ["a", "b"])
     }
 
+    /// A combining mark (U+0301) after `#`, `=`, a blank or a comma is one Character with it, but
+    /// main.cf syntax is ASCII bytes: the mark belongs to the text after the syntax character.
+    @Test func configLinesAreLexedByScalarNotByCharacter() throws {
+        func scalars(_ s: some StringProtocol) -> [UInt32] { s.unicodeScalars.map(\.value) }
+        func sasl(_ text: String) -> Set<[UInt32]>? {
+            guard case .success(let c) = parse(text) else { return nil }
+            return Set(c.policy.exemptions.saslUsers.map(scalars))
+        }
+        // A comment line whose `#` carries a mark is still a comment.
+        #expect((try? parse("#\u{301} trip_replies = 9\ntrip_replies = 4\n").get())?.policy.tripReplies == 4)
+        // `=` followed by a mark still separates key and value.
+        #expect(sasl("exempt_sasl_users =\u{301}x\n") == [scalars("\u{301}x")])
+        // A blank followed by a mark still starts a continuation line, and still separates items.
+        #expect(sasl("exempt_sasl_users = a\n \u{301}b\n") == [scalars("a"), scalars("\u{301}b")])
+        #expect(sasl("exempt_sasl_users = a,\u{301}b\n") == [scalars("a"), scalars("\u{301}b")])
+        // Leading blanks go, the mark after them stays.
+        #expect(scalars(" \t \u{301}x \u{301}".trimmingBlanks) == scalars("\u{301}x \u{301}"))
+        // A reply's code is a word even when a mark follows the blank after it.
+        let reply = try ConfigValues.reply("550 \u{301}text").get()
+        #expect(reply.code == 550)
+        #expect(reply.text.map(scalars) == scalars("\u{301}text"))
+    }
+
     @Test func everyPolicyKnobHasAKey() {
         let keys = Set(ConfigLoader.keys)
         for k in ["reply_all_threshold", "trip_replies", "trip_window", "delivery_budget", "hard_gate", "block_duration",

@@ -26,8 +26,10 @@ enum ConfigLines {
             var line = Substring(raw)
             if line.hasSuffix("\r") { line = line.dropLast() }
             let body = line.trimmingBlanks
-            if body.isEmpty || body.hasPrefix("#") { continue }
-            if let first = line.first, first == " " || first == "\t" {
+            // why scalars: `#`, a blank or `=` followed by a combining mark is one Character with
+            // it, so a Character-wise test misses a comment, a continuation or the `=`.
+            if body.isEmpty || body.unicodeScalars.first == "#" { continue }
+            if let first = line.unicodeScalars.first, first == " " || first == "\t" {
                 switch previous {
                 case .setting:
                     let old = out[out.count - 1].value
@@ -41,14 +43,14 @@ enum ConfigLines {
                 }
                 continue
             }
-            guard let equals = body.firstIndex(of: "=") else {
+            guard let equals = body.unicodeScalars.firstIndex(of: "=") else {
                 problems.append(ConfigProblem(file: file, line: number,
                     message: "expected \"key = value\", got \"\(LogText.cut(String(body), maxBytes: 60))\""))
                 previous = .bad
                 continue
             }
-            let key = String(body[..<equals].trimmingBlanks)
-            let value = String(body[body.index(after: equals)...].trimmingBlanks)
+            let key = String(Substring(body.unicodeScalars[..<equals]).trimmingBlanks)
+            let value = String(Substring(body.unicodeScalars[body.unicodeScalars.index(after: equals)...]).trimmingBlanks)
             guard !key.isEmpty else {
                 problems.append(ConfigProblem(file: file, line: number, message: "missing key before \"=\""))
                 previous = .bad
@@ -62,11 +64,12 @@ enum ConfigLines {
 }
 
 extension StringProtocol {
-    /// Without leading and trailing spaces and tabs.
+    /// Without leading and trailing spaces and tabs. By scalar: a blank followed by a combining
+    /// mark is one Character with it, yet still a blank.
     var trimmingBlanks: Substring {
-        let s = Substring(self)
-        guard let start = s.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return s[s.endIndex...] }
+        let s = Substring(self).unicodeScalars
+        guard let start = s.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return Substring(s[s.endIndex...]) }
         let end = s.lastIndex(where: { $0 != " " && $0 != "\t" })!
-        return s[start...end]
+        return Substring(s[start...end])
     }
 }

@@ -81,7 +81,8 @@ enum ConfigValues {
 
     /// A list separated by commas and/or whitespace; empty items dropped.
     static func list(_ v: String) -> [String] {
-        v.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map(String.init)
+        // why scalars: a separator followed by a combining mark is one Character with it.
+        v.unicodeScalars.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map(String.init)
     }
 
     /// An octal file mode such as `0660`.
@@ -115,9 +116,12 @@ enum ConfigValues {
         var spec = ReplySpec()
         /// Takes the next blank-separated word off `rest` if `accept` likes it.
         func take(_ accept: (Substring) -> Bool) -> Substring? {
-            let word = rest.prefix { $0 != " " && $0 != "\t" }
+            // why scalars: a blank followed by a combining mark is one Character, yet ends the word.
+            let scalars = rest.unicodeScalars
+            let end = scalars.firstIndex { $0 == " " || $0 == "\t" } ?? scalars.endIndex
+            let word = Substring(scalars[..<end])
             guard !word.isEmpty, accept(word) else { return nil }
-            rest = rest.dropFirst(word.count).trimmingBlanks
+            rest = Substring(scalars[end...]).trimmingBlanks
             return word
         }
         // why ASCII: Character.isNumber takes digits of every script ("٣"), which no SMTP reply has.
