@@ -54,6 +54,19 @@ import Testing
         #expect(directory.size(of: EmailAddress(local: "staff", domain: "example.test")) == 3)
     }
 
+    /// Postfix's tools print bytes: "\r\n" is one Swift Character, and a combining mark (U+0301)
+    /// after a comma or blank is one Character with it; both must still separate.
+    @Test func toolOutputIsSplitByScalarNotByCharacter() {
+        func scalars(_ s: some StringProtocol) -> [UInt32] { s.unicodeScalars.map(\.value) }
+        let dump = "staff:\tann, bob\r\n@:\t@\r\nYP_MASTER_NAME:\tmx\r\n"
+        #expect(scalars(PostfixTables.aliasDump(dump)) == scalars("staff:\tann, bob\r\n\n"))
+        let values = PostfixTables.parameters("alias_maps = hash:/a\r\nvirtual_alias_maps = \u{301}x\r\n")
+        #expect(values["alias_maps"].map(scalars) == scalars("hash:/a"))
+        #expect(values["virtual_alias_maps"].map(scalars) == scalars("\u{301}x"))
+        #expect(PostfixTables.mapNames("hash:/a,\u{301}b hash:/c \u{301}d").map(scalars)
+            == ["hash:/a", "\u{301}b", "hash:/c", "\u{301}d"].map(scalars))
+    }
+
     @Test func postmapDumpLinesFeedTheVirtualParserUnchanged() {
         let dump = "all@example.test\tann@example.test,  bob@example.test, team@example.test\n"
             + "team@example.test\tcy@example.test dee@example.test\n"

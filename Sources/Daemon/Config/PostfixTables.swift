@@ -115,9 +115,11 @@ public enum PostfixTables {
     /// `name = value` lines of `postconf -x` as a dictionary (values may be empty).
     static func parameters(_ output: String) -> [String: String] {
         var values: [String: String] = [:]
-        for line in output.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        // why scalars: "\r\n" is one Character (equal to neither "\n" nor "\r"), and `=` or a
+        // blank followed by a combining mark is one Character with it; postconf prints bytes.
+        for line in output.unicodeScalars.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
             guard let eq = line.firstIndex(of: "=") else { continue }
-            let name = line[..<eq].trimmingBlanks, value = line[line.index(after: eq)...].trimmingBlanks
+            let name = Substring(line[..<eq]).trimmingBlanks, value = Substring(line[line.index(after: eq)...]).trimmingBlanks
             if !name.isEmpty { values[String(name)] = String(value) }
         }
         return values
@@ -127,12 +129,13 @@ public enum PostfixTables {
     /// blanks, except inside `{ }` (so `inline:{ a=b, c=d }` stays one map).
     static func mapNames(_ value: String) -> [String] {
         var names: [String] = [], current = "", depth = 0
-        for ch in value {
+        // why scalars: a comma or blank followed by a combining mark is one Character with it.
+        for ch in value.unicodeScalars {
             if ch == "{" { depth += 1 } else if ch == "}" { depth = max(0, depth - 1) }
             if depth == 0 && (ch == "," || ch == " " || ch == "\t" || ch == "\n") {
                 if !current.isEmpty { names.append(current); current = "" }
             } else {
-                current.append(ch)
+                current.unicodeScalars.append(ch)
             }
         }
         if !current.isEmpty { names.append(current) }
@@ -157,10 +160,13 @@ public enum PostfixTables {
     static func aliasDump(_ text: String) -> String {
         var kept = ""
         kept.reserveCapacity(text.utf8.count)
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // why scalars: "\r\n" is one Character, which a split on "\n" does not see, and the key
+        // must be compared exactly, not by canonical equivalence.
+        for line in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
             let key = line.prefix { $0 != ":" }
-            if key == "@" || key == "YP_LAST_MODIFIED" || key == "YP_MASTER_NAME" { continue }
-            kept += line
+            if key.elementsEqual("@".unicodeScalars) || key.elementsEqual("YP_LAST_MODIFIED".unicodeScalars)
+                || key.elementsEqual("YP_MASTER_NAME".unicodeScalars) { continue }
+            kept.unicodeScalars.append(contentsOf: line)
             kept += "\n"
         }
         return kept
