@@ -48,7 +48,8 @@ enum AliasTable {
                         guard isFirst, let folded = addressKey(([TableByte.x] + word)[...]), folded.count > 2 else {
                             return problem("result \(show(word)) has no user part")
                         }
-                        let user = key.lastIndex(of: "@").map { String(key[..<$0]) } ?? key
+                        // why utf8: "@" followed by a combining mark is one Character with it.
+                        let user = key.utf8.lastIndex(of: TableByte.at).map { String(decoding: key.utf8[..<$0], as: UTF8.self) } ?? key
                         targets.append(.address(user + folded.dropFirst(), expand: true))
                     } else if let result = addressKey(word) {
                         targets.append(.address(result, expand: true))
@@ -344,8 +345,10 @@ struct AddressKeys: Sendable {
     }
 
     private func withoutExtension(_ local: Substring) -> Substring? {
-        guard !delimiters.isEmpty, let cut = local.firstIndex(where: { delimiters.contains($0) }),
-              cut != local.startIndex else { return nil }
-        return local[..<cut]
+        // why scalars: a delimiter followed by a combining mark is one Character with it.
+        let scalars = local.unicodeScalars
+        guard !delimiters.isEmpty, let cut = scalars.firstIndex(where: { delimiters.unicodeScalars.contains($0) }),
+              cut != scalars.startIndex else { return nil }
+        return Substring(scalars[..<cut])
     }
 }

@@ -12,7 +12,8 @@ public struct EmailAddress: Hashable, Sendable, Comparable, CustomStringConverti
     public init(local: String, domain: String) {
         self.local = local.lowercased()
         var d = domain.lowercased()
-        while d.hasSuffix(".") { d.removeLast() }
+        // why scalars: a Prepend scalar (U+0600) before the dot is one Character with it.
+        while d.unicodeScalars.last == "." { d.unicodeScalars.removeLast() }
         self.domain = d
     }
 
@@ -26,11 +27,14 @@ public struct EmailAddress: Hashable, Sendable, Comparable, CustomStringConverti
     /// The address with its recipient_delimiter extension removed (`alice+lists@x` → `alice@x`),
     /// or nil when it has none. `delimiters` holds Postfix's recipient_delimiter characters;
     /// like Postfix, the first delimiter found in the local part splits it.
+    /// By scalar, as Postfix splits bytes: a delimiter followed by a combining mark is one
+    /// Character with it, which a Character-wise search would not find.
     public func withoutExtension(delimiters: String) -> EmailAddress? {
+        let scalars = local.unicodeScalars
         guard !delimiters.isEmpty,
-              let cut = local.firstIndex(where: { delimiters.contains($0) }),
-              cut != local.startIndex
+              let cut = scalars.firstIndex(where: { delimiters.unicodeScalars.contains($0) }),
+              cut != scalars.startIndex
         else { return nil }
-        return EmailAddress(local: String(local[..<cut]), domain: domain)
+        return EmailAddress(local: String(scalars[..<cut]), domain: domain)
     }
 }

@@ -155,6 +155,24 @@ struct AudienceDirectoryTests {
         #expect(none.sizeOf("sales+promo@corp.example") == 1)
     }
 
+    /// Postfix splits recipient_delimiter and the `@` of a key by byte; "+" or "@" followed by a
+    /// combining mark (U+0301) is one Swift Character, which a Character-wise search misses.
+    @Test func aDelimiterOrAtFollowedByACombiningMarkStillSplitsTheAddress() {
+        let plus = AudienceKit.directory(virtual: corp, options: AudienceOptions(recipientDelimiter: "+"))
+        #expect(plus.size(of: EmailAddress(local: "sales+\u{301}promo", domain: "corp.example")) == 3)
+        let alice = EmailAddress(local: "alice+\u{301}x", domain: "d.example")
+        #expect(alice.withoutExtension(delimiters: "+").map { Array($0.key.unicodeScalars) }
+            == Array("alice@d.example".unicodeScalars))
+        // virtual(5) "@otherdomain" as first result: the user is what comes before the key's last "@".
+        let other = AudienceKit.directory(virtual: """
+            ann@\u{301}corp.example   @other.example
+            ann@other.example         x@other.example, y@other.example
+            """)
+        #expect(other.size(of: EmailAddress(local: "ann", domain: "\u{301}corp.example")) == 2)
+        // A trailing dot after a Prepend scalar (U+0600, one Character with the dot) is still dropped.
+        #expect(Array(EmailAddress(local: "a", domain: "x\u{600}.").domain.unicodeScalars) == Array("x\u{600}".unicodeScalars))
+    }
+
     @Test func aMessageToOverlappingListsCountsTheirUnion() {
         let directory = AudienceKit.directory(virtual: corp)
         #expect(directory.audienceOf(["sales@corp.example", "eng@corp.example"])
