@@ -22,6 +22,18 @@ struct LogTextTests {
         #expect(line.contains(#"subject="Re: hi\r\nQ3: breakwater: forged\u{2028}x""#), "\(line)")
     }
 
+    /// `>` or a blank followed by a combining mark (U+0301) is one Swift Character; the sender
+    /// must still end there, or the envelope's parameters pass for more of the from= field.
+    @Test func theSenderEndsAtItsBracketEvenWhenAMarkFollows() {
+        var verdict = Verdict(action: .reject, reason: .stopped(.storm))
+        verdict.thread = MessageKey("root@x")
+        for sender in ["<ann@x.example>\u{301} SIZE=1 rule=forged>", "ann@x.example \u{301}rule=forged"] {
+            let facts = MessageFacts(sender: sender, queueID: "Q1")
+            let line = DecisionLog.line(for: verdict, facts: facts, recipientCount: 1)!
+            #expect(line.hasPrefix("Q1: breakwater: reject rule=storm from=<ann@x.example> rcpts=1"), "\(line)")
+        }
+    }
+
     @Test func theHandlerWritesOneLinePerEntryWhateverTheMessage() {
         let seen = Mutex<[String]>([])
         let handler = DaemonLogHandler(destination: .custom { _, text in seen.withLock { $0.append(text) } })

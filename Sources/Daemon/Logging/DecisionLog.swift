@@ -40,11 +40,13 @@ public enum DecisionLog {
     }
 
     /// `<a@b> SIZE=1` → `a@b`.
+    /// By scalar: `>` or a blank followed by a combining mark is one Character with it, and a
+    /// Character-wise cut would pass the envelope's parameters off as part of the address.
     static func bare(_ sender: String) -> String {
-        if sender.hasPrefix("<") {
-            let inside = sender.dropFirst()
-            return String(inside.prefix { $0 != ">" })
+        let scalars = sender.unicodeScalars
+        if scalars.first == "<" {
+            return String(scalars.dropFirst().prefix { $0 != ">" })
         }
-        return String(sender.prefix { $0 != " " })
+        return String(scalars.prefix { $0 != " " })
     }
 }
