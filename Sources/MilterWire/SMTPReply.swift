@@ -23,14 +23,17 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
         // why: each line of a multi-line reply repeats the codes; keep only the words.
         var enhanced: String?
         var lines: [Substring] = []
+        // why scalars: the reply is bytes; a blank followed by a combining mark is one Character
+        // with it, so Character-wise the codes would run on into the text. "\r\n" is split as
+        // before ("\r\n" is one Character, and a mark cannot join a CR or LF).
         for line in raw.split(separator: "\r\n", omittingEmptySubsequences: true) {
-            var rest = line.dropFirst(4)
+            var rest = line.unicodeScalars.dropFirst(4)
             if let space = rest.firstIndex(of: " ") ?? (rest.isEmpty ? nil : rest.endIndex),
-               Self.isEnhancedCode(rest[..<space]) {
+               Self.isEnhancedCode(Substring(rest[..<space])) {
                 enhanced = enhanced ?? String(rest[..<space])
                 rest = rest[space...].drop { $0 == " " }
             }
-            lines.append(rest)
+            lines.append(Substring(rest))
         }
         enhancedCode = enhanced
         text = lines.joined(separator: "\n")

@@ -28,6 +28,17 @@ private func decode(_ bytes: [UInt8]) throws -> FilterResponse {
     #expect(reply.raw == "550 5.7.1 blocked by test")
 }
 
+/// The reply is bytes: a blank followed by a combining mark (U+0301) is one Swift Character,
+/// but still the blank that ends the codes.
+@Test func replyWordsAreSplitByScalarNotByCharacter() throws {
+    func scalars(_ s: some StringProtocol) -> [UInt32] { s.unicodeScalars.map(\.value) }
+    let reply = try SMTPReply(parsing: "550 5.7.1 \u{301}text")
+    #expect(reply.enhancedCode == "5.7.1")
+    #expect(scalars(reply.text) == scalars("\u{301}text"))
+    let multi = try SMTPReply(parsing: "550-5.7.1 a\r\n550 \u{301}b")
+    #expect(scalars(multi.text) == scalars("a\n\u{301}b"))
+}
+
 @Test func multiLineReplyCodeKeepsEveryLinesText() throws {
     let reply = try SMTPReply(parsing: "451-4.7.1 storm in thread\r\n451 4.7.1 try later")
     #expect(reply.code == 451)
