@@ -1,4 +1,5 @@
 @testable import Daemon
+import Logging
 import Milter
 import StormCore
 import Testing
@@ -158,6 +159,13 @@ struct ConfigParserTests {
         let reply = try ConfigValues.reply("550 \u{301}text").get()
         #expect(reply.code == 550)
         #expect(reply.text.map(scalars) == scalars("\u{301}text"))
+    }
+
+    /// notify_command is split on spaces; a space followed by a combining mark is still one.
+    @Test func notifyCommandWordsAreSplitByScalar() throws {
+        let notifier = try #require(StormNotifier(command: "/usr/local/bin/alert \u{301}x", timeout: 5,
+                                                  ledger: ThreadLedger(), logger: Logger(label: "test")))
+        #expect(notifier.arguments.map { $0.unicodeScalars.map(\.value) } == [Array("/usr/local/bin/alert".unicodeScalars.map(\.value)), [0x301, 0x78]])
     }
 
     @Test func everyPolicyKnobHasAKey() {

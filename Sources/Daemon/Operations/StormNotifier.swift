@@ -13,7 +13,8 @@ final class StormNotifier: Sendable {
     private let logger: Logger
 
     init?(command: String, timeout: Int64, ledger: ThreadLedger, logger: Logger) {
-        let words = command.split(separator: " ").map(String.init)
+        // why scalars: a space followed by a combining mark is one Character, yet still a space.
+        let words = command.unicodeScalars.split(separator: " ").map(String.init)
         guard !words.isEmpty else { return nil }
         arguments = words
         self.timeout = timeout
