@@ -36,7 +36,8 @@ public struct Negotiation: Sendable, Equatable {
     static func macroList(_ reader: inout PayloadReader) throws(WireError) -> (MacroStage, [String]) {
         let raw = try reader.uint32("macro stage")
         guard let stage = MacroStage(rawValue: raw) else { throw .invalidMacroStage(raw) }
-        let names = try reader.string("macro list").split(separator: " ").map(String.init)
+        // why scalars: a space followed by a combining mark is one Character, yet still a space.
+        let names = try reader.string("macro list").unicodeScalars.split(separator: " ").map(String.init)
         return (stage, names)
     }
 }

@@ -132,3 +132,12 @@ private func decode(_ bytes: [UInt8]) throws -> FilterResponse {
     }
     #expect(outcomes == 5000)
 }
+
+/// The macro list a filter asks for is split on spaces by byte, as MTAs do: a space followed by
+/// a combining mark (U+0301) is one Swift Character, yet still separates two names.
+@Test func macroListIsSplitByScalarNotByCharacter() throws {
+    var reader = PayloadReader(.optionNegotiation, [0, 0, 0, 2] + Array("i \u{301}x {mail_addr}".utf8) + [0])
+    let (stage, names) = try Negotiation.macroList(&reader)
+    #expect(stage == .mail)
+    #expect(names.map { $0.unicodeScalars.map(\.value) } == [[0x69], [0x301, 0x78], Array("{mail_addr}".unicodeScalars.map(\.value))])
+}
