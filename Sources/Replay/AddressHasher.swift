@@ -35,17 +35,20 @@ public struct AddressHasher: Sendable {
 
     /// An envelope address (`<a@b>`, `a@b`, `a`), keeping brackets; `<>` stays as it is.
     public func hashAddress(_ address: String) -> String {
-        var core = Substring(address)
-        let bracketed = core.hasPrefix("<") && core.hasSuffix(">") && core.count >= 2
+        // why scalars: "<", "@" or ":" followed by a combining mark is one Character with it, and
+        // a Character-wise search for the last "@" would take an earlier one, leaving part of the
+        // local part in clear as the domain.
+        var core = Substring(address).unicodeScalars
+        let bracketed = core.first == "<" && core.last == ">" && core.count >= 2
         if bracketed { core = core.dropFirst().dropLast() }
         if core.isEmpty { return address }
         // why: a source route (`@a,@b:user@c`) is noise from the past; only the mailbox matters.
-        if core.hasPrefix("@"), let colon = core.firstIndex(of: ":") { core = core[core.index(after: colon)...] }
+        if core.first == "@", let colon = core.firstIndex(of: ":") { core = core[core.index(after: colon)...] }
         let hashed: String
         if let at = core.lastIndex(of: "@") {
-            hashed = hashLocalPart(core[..<at]) + "@" + hashDomain(core[core.index(after: at)...])
+            hashed = hashLocalPart(Substring(core[..<at])) + "@" + hashDomain(Substring(core[core.index(after: at)...]))
         } else {
-            hashed = hashLocalPart(core)
+            hashed = hashLocalPart(Substring(core))
         }
         return bracketed ? "<" + hashed + ">" : hashed
     }

@@ -21,6 +21,19 @@ struct AddressHasherTests {
                 == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
     }
 
+    /// The address is cut at its last "@" and its brackets by scalar: "@" or "<" followed by a
+    /// combining mark (U+0301) is one Swift Character, and a Character-wise search would take an
+    /// earlier "@", leaving part of the local part in clear as if it were the domain.
+    @Test func theLastAtIsFoundByScalarSoNoLocalPartLeaksAsDomain() {
+        func scalars(_ s: String) -> [UInt32] { s.unicodeScalars.map(\.value) }
+        let h = AddressHasher(key: "secret")
+        let hashed = h.hashAddress("<alice@hidden@\u{301}y.example>")
+        #expect(scalars(hashed) == scalars("<" + h.hashLocalPart("alice@hidden") + "@" + h.hashDomain("\u{301}y.example") + ">"))
+        #expect(!hashed.contains("hidden"), "\(hashed)")
+        #expect(scalars(h.hashAddress("<\u{301}bob@b.example>"))
+            == scalars("<" + h.hashLocalPart("\u{301}bob") + "@b.example>"))
+    }
+
     @Test func theSameKeyGivesTheSameNameAndAnotherKeyAnother() {
         let a = AddressHasher(key: "secret")
         let b = AddressHasher(key: "other")
