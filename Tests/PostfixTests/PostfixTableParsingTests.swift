@@ -67,6 +67,15 @@ import Testing
             == ["hash:/a", "\u{301}b", "hash:/c", "\u{301}d"].map(scalars))
     }
 
+    /// postconf's folder is cut at its last "/" by scalar: "/" with a combining mark after it
+    /// is one Character, but still the separator.
+    @Test func theToolFolderIsCutAtTheLastSlashByScalar() {
+        #expect(Array(PostfixTables.directory(of: "/opt/pf/sbin/\u{301}postconf").unicodeScalars)
+            == Array("/opt/pf/sbin".unicodeScalars))
+        #expect(PostfixTables.directory(of: "/postconf") == "/")
+        #expect(PostfixTables.directory(of: "postconf") == "/")
+    }
+
     @Test func postmapDumpLinesFeedTheVirtualParserUnchanged() {
         let dump = "all@example.test\tann@example.test,  bob@example.test, team@example.test\n"
             + "team@example.test\tcy@example.test dee@example.test\n"

@@ -174,8 +174,9 @@ public enum PostfixTables {
 
     private static func quoted(_ s: String) -> String { LogText.quoted(s, maxBytes: 200) }
 
-    private static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
-        return String(path[..<slash])
+    /// By byte, as the kernel reads paths: "/" followed by a combining mark is one Character.
+    static func directory(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex else { return "/" }
+        return String(decoding: path.utf8[..<slash], as: UTF8.self)
     }
 }
