@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Replay", dependencies: ["MilterWire", "StormCore"], exclude: ["SESSION-FORMAT.md"], swiftSettings: strict),
         // The daemon's parts: config, filter session, logging, snapshot file, signals. No policy of its own.
         .target(name: "Daemon", dependencies: [
-            "StormCore", "Milter", "Replay",
+            "StormCore", "Milter", "CMilterGuard", "Replay",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -51,16 +51,22 @@ flags=(-O -sanitize=fuzzer,address -parse-as-library -I "$out/lib" -L "$out/lib"
 checkouts="$repo/.build-rel/checkouts"
 [ -d "$checkouts" ] || checkouts="$repo/.build/checkouts"
 
-# The C guard on libmilter's command reader (Sources/CMilterGuard), which Milter imports: a
-# module map SwiftPM would generate, and a static library of its one C file.
+# The C guard on libmilter's command reader and the reload signal relay (Sources/CMilterGuard),
+# which Milter and Daemon import: a module map SwiftPM would generate, and a static library of
+# its C files.
 guard_dir="$out/cmilterguard"
 build_guard() {
     mkdir -p "$guard_dir"
     printf 'module CMilterGuard {\n    header "%s"\n    export *\n}\n' \
         "$repo/Sources/CMilterGuard/include/CMilterGuard.h" > "$guard_dir/module.modulemap"
-    "$(dirname "$(command -v "$swiftc")")/clang" -O2 -c "$repo/Sources/CMilterGuard/guard.c" \
-        -I "$repo/Sources/CMilterGuard/include" -o "$out/obj/guard.o"
-    ar rcs "$out/lib/libCMilterGuard.a" "$out/obj/guard.o"
+    local objects=() c
+    for c in "$repo"/Sources/CMilterGuard/*.c; do
+        "$(dirname "$(command -v "$swiftc")")/clang" -O2 -c "$c" \
+            -I "$repo/Sources/CMilterGuard/include" -o "$out/obj/guard-$(basename "$c" .c).o"
+        objects+=("$out/obj/guard-$(basename "$c" .c).o")
+    done
+    rm -f "$out/lib/libCMilterGuard.a"
+    ar rcs "$out/lib/libCMilterGuard.a" "${objects[@]}"
 }
 
 # lib NAME DEPS... : builds module NAME from its sources into a static library (once per change).

@@ -97,4 +97,38 @@ struct LifecycleTests {
         let after = try daemon.script("passes", ["root": "root-reload@example.test", "count": "5"], logName: "after")
         #expect(after.passed, "new config not applied: \(after.output)\n\(daemon.log)")
     }
+
+    /// A real crash (gdb makes one thread call abort()) ends the process in seconds, with Swift's
+    /// backtrace in the log and no reload. Before the reload thread read a pipe, it waited in
+    /// sigwait, and Swift's crash handler paused it with SIGUSR1: sigwait took each as a reload,
+    /// the thread never paused, and the handler waited 2 s sixteen times: 33 s, 16 reloads.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb"), "needs gdb (.ci/run installs it)"))
+    func aCrashEndsTheProcessAtOnceWithoutReloads() throws {
+        let daemon = try RunningDaemon()
+        defer { daemon.finish() }
+        let started = ContinuousClock.now
+        let gdb = try ChildProcess("/usr/bin/gdb", ["-nx", "-batch", "-p", "\(daemon.process.pid)", "-ex", "call (void)abort()"],
+                                   logPath: "\(daemon.folder)/gdb.log")
+        defer { gdb.killNow() }
+        let (ending, timedOut) = daemon.process.waitForExit(within: 60)
+        let took = ContinuousClock.now - started
+        #expect(!timedOut, "the crashed daemon is still running after 60 s:\n\(daemon.log)\n\(gdb.output)")
+        #expect(ending == .signalled(SIGABRT), "\(ending)\n\(gdb.output)")
+        #expect(daemon.log.contains("Program crashed"), "no backtrace in the log:\n\(daemon.log)")
+        #expect(!daemon.log.contains("SIGUSR1: reloading"), "the crash handler's pause signals were taken as reloads:\n\(daemon.log)")
+        // why 20 s: about 1 s here with gdb's attach; 33 s before the fix (16 waits of 2 s).
+        #expect(took < .seconds(20), "the crash took \(took) to end the process")
+    }
+
+    @Test func sigusr1StillReloadsAndABurstIsHandled() throws {
+        let daemon = try RunningDaemon("hard_gate = 40")
+        defer { daemon.finish() }
+        try daemon.writeConfig("hard_gate = 30")
+        for _ in 0..<5 { daemon.process.send(SIGUSR1) }
+        #expect(daemon.waitForLog("reloaded \(daemon.configPath)"), "\(daemon.log)")
+        let direct = try daemon.script("direct")
+        #expect(direct.passed, "\(direct.output)\n\(daemon.log)")
+        let (ending, timedOut) = daemon.stop()
+        #expect(!timedOut && ending == .exited(0), "\(ending)\n\(daemon.log)")
+    }
 }

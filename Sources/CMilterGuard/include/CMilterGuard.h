@@ -24,4 +24,17 @@ unsigned long breakwater_guard_refused(void);
 // The check itself, for tests: true if libmilter may be given this command.
 bool breakwater_guard_accepts(char command, const char *payload, size_t length);
 
+// The reload signal without sigwait (reload_signal.c). Installs a handler for `signum` that
+// writes one byte to a pipe (non-blocking: a full pipe means a reload is already pending) and
+// returns the pipe's read end, or -1 with errno set. The thread that reads the pipe unblocks
+// `signum` for itself alone; every other thread keeps it blocked.
+//
+// Why not sigwait: while a thread waits in sigwait, the kernel shows the awaited signal as
+// unblocked in /proc/self/task/TID/status. Swift's crash handler reads that mask to choose
+// the signal that pauses each thread before it prints the backtrace, so it sent SIGUSR1 to
+// the reload thread. sigwait took the signal as a reload, the thread never paused, and the
+// handler waited 2 s, 16 times over: a crash took 33 s to end the process, with 16 reloads.
+// With a handler, the crash handler's own SIGUSR1 action replaces ours and the thread pauses.
+int breakwater_reload_signal_install(int signum);
+
 #endif
