@@ -31,7 +31,9 @@ let package = Package(
         .systemLibrary(name: "CMilter", pkgConfig: "milter", providers: [.apt(["libmilter-dev"])]),
         // The Swift face of libmilter (filter side). Knows nothing about storms.
         // Refuses the malformed commands libmilter would read past the end of (see its header).
-        .target(name: "CMilterGuard", linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mi_rd_cmd"])]),
+        // Also: accept pauses when descriptors run out; SIGUSR1 reaches the reload thread through a pipe.
+        .target(name: "CMilterGuard", linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mi_rd_cmd",
+                                                                     "-Xlinker", "--export-dynamic-symbol=accept"])]),
         .target(name: "Milter", dependencies: ["CMilter", "CMilterGuard"], swiftSettings: strict),
         // The MTA side of the milter protocol, in pure Swift. A stranger to Milter.
         .target(name: "MilterWire", swiftSettings: strict),

@@ -122,6 +122,8 @@ check "every shared library of /usr/sbin/breakwater resolves" bash -c '! ldd /us
 # why: libmilter reads every command through the executable's mi_rd_cmd (CMilterGuard), which
 # refuses malformed macro commands that crash libmilter; it must survive the release link and strip.
 check "/usr/sbin/breakwater exports the guard's mi_rd_cmd to libmilter" bash -c 'nm -D /usr/sbin/breakwater | grep -q " T mi_rd_cmd$"'
+# why: likewise accept, which pauses when descriptors run out (else libmilter's listener spins).
+check "/usr/sbin/breakwater exports its accept wrapper to libmilter" bash -c 'nm -D /usr/sbin/breakwater | grep -q " T accept$"'
 check "$conf exists" test -f "$conf"
 check "$conf is a conffile" bash -c "dpkg-query -W --showformat='\${Conffiles}' breakwater | grep -q '^ $conf '"
 check "the systemd unit $unit is installed" test -f "$unit"

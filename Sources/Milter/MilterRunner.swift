@@ -71,6 +71,10 @@ public enum MilterRunner {
             configuration.notice("warning: the guard against malformed milter commands is not active "
                 + "(libmilter's mi_rd_cmd is not bound to it); a malformed macro command can crash libmilter")
         }
+        if !breakwater_accept_pause_active() {
+            configuration.notice("warning: accept is not bound to Breakwater's wrapper; at the open-files limit "
+                + "libmilter's listener will spin a whole core until descriptors are free")
+        }
         guard beforeServing() else {
             throw .startFailed(step: "before serving", detail: "the caller stopped the start (see its log)")
         }
@@ -82,6 +86,9 @@ public enum MilterRunner {
     /// odd number of strings. That connection is closed and the MTA applies its default action
     /// to the message.
     public static var guardActive: Bool { breakwater_guard_active() }
+
+    /// Failed accepts (no descriptor free) that paused before libmilter retried, since start.
+    public static var acceptPauses: Int { Int(breakwater_accept_pauses()) }
 
     /// Commands the guard refused since the process started.
     public static var refusedCommands: Int { Int(breakwater_guard_refused()) }

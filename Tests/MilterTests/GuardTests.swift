@@ -1,3 +1,4 @@
+import Glibc
 import CMilterGuard
 import Milter
 import Testing
@@ -16,6 +17,40 @@ struct GuardTests {
 
     @Test func libmiltersReaderIsBoundToTheGuard() {
         #expect(MilterRunner.guardActive)
+    }
+
+    /// The accept wrapper is the accept libmilter binds to; a connection, or a plain "nothing
+    /// waiting" (EAGAIN), passes through without a pause (only a want of descriptors or memory
+    /// pauses; ConnectionFloodTests shows that at the fd limit).
+    @Test func acceptIsBoundToThePausingWrapperAndPassesResultsThrough() throws {
+        #expect(breakwater_accept_pause_active())
+        var fds: [Int32] = [0, 0]
+        try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        try #require(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let path = "/tmp/breakwater-accept-\(getpid()).sock"
+        unlink(path)
+        defer { unlink(path) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
+        }
+        let length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        try #require(bound == 0 && listen(listener, 4) == 0)
+        let pausesBefore = MilterRunner.acceptPauses
+        #expect(accept(listener, nil, nil) == -1 && errno == EAGAIN)
+        let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(client) }
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, length) } }
+        try #require(connected == 0)
+        let served = accept(listener, nil, nil)
+        #expect(served >= 0)
+        if served >= 0 { close(served) }
+        #expect(MilterRunner.acceptPauses == pausesBefore)
     }
 
     @Test func macroFramesNeedTheirStringsInPairs() {

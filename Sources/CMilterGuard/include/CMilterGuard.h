@@ -24,6 +24,21 @@ unsigned long breakwater_guard_refused(void);
 // The check itself, for tests: true if libmilter may be given this command.
 bool breakwater_guard_accepts(char command, const char *payload, size_t length);
 
+// A wrapper around accept(2), which libmilter's listener calls through its PLT: when accept
+// fails for want of a descriptor or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), it waits
+// BREAKWATER_ACCEPT_PAUSE_MS before returning the same error. libmilter's loop treats these as
+// "try again" with no pause of its own, and its poll reports the connections waiting in the
+// backlog at once, so at the fd limit it spun a whole core until descriptors were freed. Every
+// other result passes through untouched; the waiting connections stay in the backlog and are
+// served as soon as a descriptor is free (the MTA's command timeout still bounds their wait).
+#define BREAKWATER_ACCEPT_PAUSE_MS 50
+
+// True when calls to accept reach this wrapper and the real accept was found behind it.
+bool breakwater_accept_pause_active(void);
+
+// Failed accepts that paused since the process started.
+unsigned long breakwater_accept_pauses(void);
+
 // The reload signal without sigwait (reload_signal.c). Installs a handler for `signum` that
 // writes one byte to a pipe (non-blocking: a full pipe means a reload is already pending) and
 // returns the pipe's read end, or -1 with errno set. The thread that reads the pipe unblocks

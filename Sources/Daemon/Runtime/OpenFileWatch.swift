@@ -5,8 +5,9 @@ import Synchronization
 /// Open files against the process's limit (RLIMIT_NOFILE), checked once a second.
 ///
 /// At the limit libmilter can no longer accept milter connections: `accept` fails with
-/// EMFILE, which libmilter treats as "try again" without a word (and, as connections wait in
-/// the backlog, without a pause). This watch is what tells the admin: a warning once the
+/// EMFILE, which libmilter treats as "try again" without a word (and without a pause of its
+/// own: CMilterGuard's accept wrapper adds 50 ms, so it no longer spins a core). This watch is
+/// what tells the admin: a warning once the
 /// daemon holds 90 % of its limit, an error at the limit, a notice when it is back under 75 %;
 /// each once per episode, not once a second.
 final class OpenFileWatch: Sendable {
