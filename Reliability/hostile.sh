@@ -11,7 +11,7 @@
 #   `swift build -c release --show-bin-path`). --smoke: 20,000 sessions.
 # Config: all@example.test is a list of 50 (so a reply-all to it and its author reaches 51) and
 # hard_gate = 40 with a 550 reply: every well-behaved check has a verdict that needs the engine.
-# milter_timeout = 2s (default here; libmilter's per-read timeout, 30 s by default): a stalled
+# milter_timeout = 2s (default here; libmilter's per-read timeout, 1 h by default): a stalled
 # connection holds a libmilter worker that long. max_threads = 100000 (default here) so the
 # ledger fills early (RSS still creeps up after that: glibc's per-thread malloc arenas, see
 # RELIABILITY.md; --max-threads 1000 shows the flat line). log_level = warning keeps the log of

@@ -1,4 +1,5 @@
 import Foundation
+import Daemon
 import TestSupport
 import Testing
 
@@ -33,6 +34,17 @@ struct CheckConfigTests {
             }.joined(separator: "\n")
         let r = try check(text)
         #expect(r.status == .exited(0), "\(r.output)")
+    }
+
+    /// libmilter closes a connection idle for milter_timeout (checked every 600 s), and Postfix
+    /// is silent on it while a client sends DATA: the old 30 s default dropped slow messages
+    /// (Reliability/idle-timeout.sh). The shipped file states the built-in default, an hour.
+    @Test func theShippedMilterTimeoutIsTheDefaultAndOutlastsASlowData() throws {
+        let line = try #require(String(contentsOfFile: Self.shipped, encoding: .utf8).split(separator: "\n")
+            .first { $0.hasPrefix("#milter_timeout = ") })
+        let config = try ConfigLoader.parse(String(line.dropFirst()) + "\n", file: "shipped").get()
+        #expect(config.milterTimeout == DaemonConfig().milterTimeout)
+        #expect(DaemonConfig().milterTimeout >= 3600)
     }
 
     @Test(arguments: [

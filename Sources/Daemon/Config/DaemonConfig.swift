@@ -21,8 +21,12 @@ public struct DaemonConfig: Sendable, Equatable {
     public var socketMode: UInt32 = 0o660
     /// Group of a unix socket (Postfix needs its own group to connect); nil leaves it alone.
     public var socketGroup: String? = "postfix"
-    /// Seconds libmilter waits on a silent MTA.
-    public var milterTimeout: Int64 = 30
+    /// Seconds libmilter waits on a silent MTA: inside a command, and between commands (its
+    /// worker pool closes a connection idle this long, checked every 600 s). Postfix sends a
+    /// message's content only once the whole message has arrived, so the connection is silent
+    /// for as long as the client takes to send DATA: 30 s (the old default) dropped such a
+    /// connection at the next check and the message got milter_default_action (RELIABILITY.md).
+    public var milterTimeout: Int64 = 3600
     /// Started as root: become this user (and its groups) before serving; empty keeps the identity.
     public var runAsUser = ""
     /// Started as root without `runAsUser`: run as root anyway (otherwise refuse to start).
