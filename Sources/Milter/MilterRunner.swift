@@ -46,7 +46,13 @@ public enum MilterRunner {
         registration.withLock { $0 = Registration(configuration: configuration, makeHandler: makeHandler) }
 
         try register(name: configuration.name)
-        let spec = configuration.listen.libmilterSpec
+        // why a staging name: libmilter binds and listens in one call, and Postfix (not root)
+        // could connect before the mode and group were set: EACCES, and milter_default_action
+        // for that session (seen in the Postfix tests). The socket is born under a hidden name
+        // and renamed onto its path once it is ready.
+        var staging: String?
+        if case let .unix(path) = configuration.listen { staging = SocketSetup.stagingPath(for: path) }
+        let spec = staging.map { "local:\($0)" } ?? configuration.listen.libmilterSpec
         // why: smfi_setconn copies the string (found by the leak check: a strdup'd copy here
         // was never freed), so a temporary C string is enough.
         guard spec.withCString({ smfi_setconn(UnsafeMutablePointer(mutating: $0)) }) == MI_SUCCESS else {
@@ -66,7 +72,17 @@ public enum MilterRunner {
             let reason = errno == 0 ? "see syslog" : String(cString: strerror(errno))
             throw .startFailed(step: "smfi_opensocket(\(spec))", detail: "\(reason) (address busy, bad, or not permitted?)")
         }
-        SocketSetup.prepare(configuration)
+        SocketSetup.prepare(configuration, unixPath: staging)
+        var published: SocketSetup.Published?
+        if let staging, case let .unix(path) = configuration.listen {
+            switch SocketSetup.publish(staging, at: path) {
+            case let .success(p): published = p
+            case let .failure(e): throw .startFailed(step: "rename(\(staging), \(path))", detail: e.reason)
+            }
+        }
+        // why: libmilter removes the name it bound (the staging one, gone); the socket at its
+        // path is ours to remove when the daemon stops.
+        defer { published?.remove() }
         if !guardActive {
             configuration.notice("warning: the guard against malformed milter commands is not active "
                 + "(libmilter's mi_rd_cmd is not bound to it); a malformed macro command can crash libmilter")

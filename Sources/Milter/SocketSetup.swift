@@ -2,10 +2,12 @@ import Glibc
 
 /// What is done to the listening socket between `smfi_opensocket` and `smfi_main`.
 enum SocketSetup {
-    /// Unix socket: mode and group (so Postfix may connect). TCP: TCP_NODELAY.
-    static func prepare(_ configuration: MilterConfiguration) {
+    /// Unix socket: mode and group (so Postfix may connect), on `unixPath` (the staging name)
+    /// if given. TCP: TCP_NODELAY.
+    static func prepare(_ configuration: MilterConfiguration, unixPath: String? = nil) {
         switch configuration.listen {
-        case let .unix(path):
+        case let .unix(configured):
+            let path = unixPath ?? configured
             if chmod(path, mode_t(configuration.socketMode)) != 0 {
                 configuration.notice("could not chmod \(path): \(String(cString: strerror(errno)))")
             }
@@ -23,6 +25,48 @@ enum SocketSetup {
                     + "(each edited message may wait ~40 ms for a delayed ACK)")
             }
         }
+    }
+
+    /// A hidden name next to `path` for the socket to be bound under before it has its mode
+    /// and group (`.NAME.PID`), or nil when that would not fit in a sockaddr_un (the socket is
+    /// then bound at `path` itself, as before).
+    static func stagingPath(for path: String) -> String? {
+        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
+        let folder = slash.map { String(decoding: path.utf8[..<$0], as: UTF8.self) + "/" } ?? ""
+        let name = slash.map { String(decoding: path.utf8[path.utf8.index(after: $0)...], as: UTF8.self) } ?? path
+        let staging = "\(folder).\(name).\(getpid())"
+        return staging.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) ? staging : nil
+    }
+
+    struct PublishError: Error {
+        let reason: String
+    }
+
+    /// The socket at its path, as published: removed at stop if the file is still this one.
+    struct Published {
+        let path: String
+        let device: UInt64
+        let inode: UInt64
+
+        /// Unlinks `path` if it is still the socket published (not a successor's).
+        func remove() {
+            var info = stat()
+            guard lstat(path, &info) == 0, UInt64(info.st_dev) == device, UInt64(info.st_ino) == inode else { return }
+            unlink(path)
+        }
+    }
+
+    /// Renames the prepared socket at `staging` onto `path` (atomically replacing a stale file
+    /// there), so clients only ever meet it with its final mode and group.
+    static func publish(_ staging: String, at path: String) -> Result<Published, PublishError> {
+        var info = stat()
+        guard lstat(staging, &info) == 0 else { return .failure(PublishError(reason: String(cString: strerror(errno)))) }
+        guard rename(staging, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(staging)
+            return .failure(PublishError(reason: reason))
+        }
+        return .success(Published(path: path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
     }
 
     /// True if a process accepts connections on the unix socket `path`; removing the file

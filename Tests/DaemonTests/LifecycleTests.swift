@@ -131,4 +131,50 @@ struct LifecycleTests {
         let (ending, timedOut) = daemon.stop()
         #expect(!timedOut && ending == .exited(0), "\(ending)\n\(daemon.log)")
     }
+
+    /// libmilter binds and listens in one call; the mode and group came after, so an MTA that
+    /// connected in between got EACCES and applied milter_default_action (a Postfix test saw
+    /// it: "connect to Milter service ...: Permission denied", 451 4.7.1). The socket is now
+    /// bound under a hidden name and renamed onto its path once ready: inotify sees its name
+    /// arrive by a rename, never created in place, and with its final mode and group.
+    @Test func theSocketAppearsAtItsPathOnlyWithItsModeAndGroup() throws {
+        let group = getgrnam("postfix") != nil ? "postfix" : "nogroup"
+        let gid = try #require(getgrnam(group)).pointee.gr_gid
+        let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-socket")
+        let watch = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        try #require(watch >= 0)
+        defer { close(watch) }
+        try #require(inotify_add_watch(watch, folder, UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE)) >= 0)
+
+        let daemon = try RunningDaemon("socket_mode = 0660\nsocket_group = \(group)", folder: folder,
+                                       base: RunningDaemon.base.replacingOccurrences(of: "socket_group =\n", with: ""))
+        defer { daemon.finish() }
+        var info = stat()
+        try #require(stat("\(folder)/breakwater.sock", &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o660 && info.st_gid == gid, "mode \(String(info.st_mode & 0o777, radix: 8)), gid \(info.st_gid)")
+        let (ending, timedOut) = daemon.stop()
+        #expect(!timedOut && ending == .exited(0), "\(ending)\n\(daemon.log)")
+        #expect(access("\(folder)/breakwater.sock", F_OK) != 0, "the socket was left behind at stop")
+
+        // The directory's events, in order: (mask, name).
+        var events: [(UInt32, String)] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(watch, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            var offset = 0
+            while offset + MemoryLayout<inotify_event>.size <= n {
+                let (mask, length) = buffer.withUnsafeBytes { raw in
+                    (raw.load(fromByteOffset: offset + 4, as: UInt32.self), Int(raw.load(fromByteOffset: offset + 12, as: UInt32.self)))
+                }
+                let start = offset + MemoryLayout<inotify_event>.size
+                let name = String(decoding: buffer[start..<(start + length)].prefix { $0 != 0 }, as: UTF8.self)
+                events.append((mask, name))
+                offset = start + length
+            }
+        }
+        let socketEvents = events.filter { $0.1 == "breakwater.sock" }.map { $0.0 }
+        #expect(socketEvents.first == UInt32(IN_MOVED_TO), "the socket's first event is not a rename onto its path: \(events)")
+        #expect(!socketEvents.contains(UInt32(IN_CREATE)), "the socket was created at its path: \(events)")
+    }
 }
