@@ -51,7 +51,12 @@ public enum MilterRunner {
         // for that session (seen in the Postfix tests). The socket is born under a hidden name
         // and renamed onto its path once it is ready.
         var staging: String?
-        if case let .unix(path) = configuration.listen { staging = SocketSetup.stagingPath(for: path) }
+        if case let .unix(path) = configuration.listen {
+            staging = SocketSetup.stagingPath(for: path)
+            for file in SocketSetup.removeStaleStaging(for: path) {
+                configuration.notice("removed \(file), the socket of a process killed while it started")
+            }
+        }
         let spec = staging.map { "local:\($0)" } ?? configuration.listen.libmilterSpec
         // why: smfi_setconn copies the string (found by the leak check: a strdup'd copy here
         // was never freed), so a temporary C string is enough.

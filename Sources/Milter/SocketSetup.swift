@@ -42,6 +42,29 @@ enum SocketSetup {
         let reason: String
     }
 
+    /// Removes staging sockets (`.NAME.PID` next to `path`) of processes that no longer exist:
+    /// one killed between binding and renaming. Returns the files removed.
+    @discardableResult
+    static func removeStaleStaging(for path: String) -> [String] {
+        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
+        let folder = slash.map { String(decoding: path.utf8[..<$0], as: UTF8.self) } ?? "."
+        let name = slash.map { String(decoding: path.utf8[path.utf8.index(after: $0)...], as: UTF8.self) } ?? path
+        let prefix = ".\(name)."
+        guard let dir = opendir(folder.isEmpty ? "/" : folder) else { return [] }
+        defer { closedir(dir) }
+        var removed: [String] = []
+        while let entry = readdir(dir) {
+            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard file.hasPrefix(prefix), let pid = Int32(file.dropFirst(prefix.count)), pid > 0, pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let full = "\(folder)/\(file)"
+            var info = stat()
+            guard lstat(full, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK, unlink(full) == 0 else { continue }
+            removed.append(full)
+        }
+        return removed
+    }
+
     /// The socket at its path, as published: removed at stop if the file is still this one.
     struct Published {
         let path: String

@@ -36,6 +36,40 @@ struct SocketSetupTests {
         #expect(noDelay(other.fd) == 0)
     }
 
+    /// A process killed between binding and renaming leaves `.NAME.PID`; the next start removes
+    /// it when that process is gone, and keeps a live process's, our own, and other files.
+    @Test func staleStagingSocketsOfDeadProcessesAreRemoved() throws {
+        let folder = "/tmp/milter-tests-staging-\(getpid())"
+        mkdir(folder, 0o700)
+        defer { system("rm -rf \(folder)") }
+        func makeSocket(_ name: String) throws {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (i, byte) in "\(folder)/\(name)".utf8.enumerated() { raw[i] = byte }
+            }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            try #require(bound == 0)
+        }
+        // A pid that cannot be alive: above the kernel's pid_max.
+        let dead = Int32(4_194_305)
+        try makeSocket(".milter.sock.\(dead)")
+        try makeSocket(".milter.sock.\(getpid())")
+        try makeSocket(".milter.sock.1")
+        try makeSocket(".other.sock.\(dead)")
+        _ = creat("\(folder)/.milter.sock.\(dead + 1)", 0o600)
+        let removed = SocketSetup.removeStaleStaging(for: "\(folder)/milter.sock")
+        #expect(removed == ["\(folder)/.milter.sock.\(dead)"])
+        for kept in [".milter.sock.\(getpid())", ".milter.sock.1", ".other.sock.\(dead)", ".milter.sock.\(dead + 1)"] {
+            #expect(access("\(folder)/\(kept)", F_OK) == 0, "\(kept) was removed")
+        }
+    }
+
     @Test func aSocketFileNobodyListensOnIsNotInUse() throws {
         let path = "/tmp/milter-tests-absent-\(getpid()).sock"
         #expect(!SocketSetup.isSomeoneListening(onUnixPath: path))
