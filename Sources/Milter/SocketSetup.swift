@@ -31,11 +31,17 @@ enum SocketSetup {
     /// and group (`.NAME.PID`), or nil when that would not fit in a sockaddr_un (the socket is
     /// then bound at `path` itself, as before).
     static func stagingPath(for path: String) -> String? {
-        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
-        let folder = slash.map { String(decoding: path.utf8[..<$0], as: UTF8.self) + "/" } ?? ""
-        let name = slash.map { String(decoding: path.utf8[path.utf8.index(after: $0)...], as: UTF8.self) } ?? path
-        let staging = "\(folder).\(name).\(getpid())"
+        let (folder, name) = folderAndName(path)
+        let staging = "\(folder.map { $0 + "/" } ?? "").\(name).\(getpid())"
         return staging.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) ? staging : nil
+    }
+
+    /// `path` cut at its last `/` (by byte, as the kernel reads it): the folder (nil for a bare
+    /// name) and the name.
+    private static func folderAndName(_ path: String) -> (folder: String?, name: String) {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return (nil, path) }
+        return (String(decoding: path.utf8[..<slash], as: UTF8.self),
+                String(decoding: path.utf8[path.utf8.index(after: slash)...], as: UTF8.self))
     }
 
     struct PublishError: Error {
@@ -46,9 +52,8 @@ enum SocketSetup {
     /// one killed between binding and renaming. Returns the files removed.
     @discardableResult
     static func removeStaleStaging(for path: String) -> [String] {
-        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
-        let folder = slash.map { String(decoding: path.utf8[..<$0], as: UTF8.self) } ?? "."
-        let name = slash.map { String(decoding: path.utf8[path.utf8.index(after: $0)...], as: UTF8.self) } ?? path
+        let (parent, name) = folderAndName(path)
+        let folder = parent ?? "."
         let prefix = ".\(name)."
         guard let dir = opendir(folder.isEmpty ? "/" : folder) else { return [] }
         defer { closedir(dir) }
