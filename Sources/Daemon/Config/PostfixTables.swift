@@ -174,9 +174,8 @@ public enum PostfixTables {
 
     private static func quoted(_ s: String) -> String { LogText.quoted(s, maxBytes: 200) }
 
-    /// By byte, as the kernel reads paths: "/" followed by a combining mark is one Character.
+    /// The folder postconf is in (FileIO's cut, by byte); a bare name is taken as in "/".
     static func directory(of path: String) -> String {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex else { return "/" }
-        return String(decoding: path.utf8[..<slash], as: UTF8.self)
+        path.utf8.contains(UInt8(ascii: "/")) ? FileIO.directory(of: path) : "/"
     }
 }
