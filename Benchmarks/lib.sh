@@ -60,25 +60,27 @@ CONF
   } >"$1/breakwater.conf"
 }
 
-# start_daemon ROOT: checks ROOT/breakwater.conf, starts `breakwater run` on it in the background
-# (log ROOT/breakwater.log) and waits for its socket; the pid is in $daemon.
+# start_daemon ROOT [LOG]: checks ROOT/breakwater.conf, starts `breakwater run` on it in the
+# background (stderr to LOG, default ROOT/breakwater.log) and waits for its socket; the pid is in
+# $daemon.
 start_daemon() {
+  local log=${2:-$1/breakwater.log}
   "$BREAKWATER" check-config "$1/breakwater.conf" >/dev/null
-  "$BREAKWATER" run --foreground --allow-root --config "$1/breakwater.conf" 2>"$1/breakwater.log" &
+  "$BREAKWATER" run --foreground --allow-root --config "$1/breakwater.conf" 2>"$log" &
   daemon=$!
-  wait_socket "$1/breakwater.sock" "$daemon" "$1/breakwater.log"
+  wait_socket "$1/breakwater.sock" "$daemon" "$log"
 }
 
-# stop_daemon_checked NAME ROOT: SIGTERM to $daemon and wait; says how it ended and what it
-# logged at warning or worse; fails unless it exited 0.
+# stop_daemon_checked NAME ROOT [LOG]: SIGTERM to $daemon and wait; says how it ended and what
+# it logged (LOG, default ROOT/breakwater.log) at warning or worse; fails unless it exited 0.
 stop_daemon_checked() {
-  local name=$1 root=$2 ending=0
+  local name=$1 log=${3:-$2/breakwater.log} ending=0
   kill -TERM "$daemon"
   wait "$daemon" || ending=$?
   daemon=""
   echo "$name: daemon stopped with SIGTERM: exit status $ending"
-  if grep -qiE 'error|warning|critical' "$root/breakwater.log"; then
-    echo "$name: the daemon logged:"; grep -iE 'error|warning|critical' "$root/breakwater.log" | head -5
+  if grep -qiE 'error|warning|critical' "$log"; then
+    echo "$name: the daemon logged:"; grep -iE 'error|warning|critical' "$log" | head -5
   fi
   ((ending == 0)) || { echo "$name: FAIL: the daemon did not exit 0 on SIGTERM" >&2; return 1; }
 }

@@ -30,7 +30,7 @@ BREAKWATER=$bindir/breakwater
 command -v python3 >/dev/null || { echo "needs python3" >&2; exit 1; }
 root=$(mktemp -d /tmp/breakwater-idle.XXXXXX)
 daemon=""
-trap '[[ -n $daemon ]] && kill "$daemon" 2>/dev/null; [[ -n ${KEEP:-} ]] && echo "kept $root" || rm -rf "$root"' EXIT
+trap stress_cleanup EXIT
 
 echo "everyone@idle.example 5000" >"$root/lists.sizes"
 write_daemon_config "$root" 1000 <<CONF

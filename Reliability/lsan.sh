@@ -38,11 +38,7 @@ for b in "$BREAKWATER" "$REPLAY"; do [[ -x $b ]] || { echo "missing binary: $b" 
 
 root=$(mktemp -d /tmp/breakwater-lsan.XXXXXX)
 daemon=""
-cleanup() {
-  [[ -n $daemon ]] && { kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; }
-  [[ -n ${KEEP:-} ]] && echo "kept $root" || rm -rf "$root"
-}
-trap cleanup EXIT
+trap stress_cleanup EXIT
 
 # why one sizes file: the scenarios' lists have different addresses, and their expectations
 # are written for the default policy with those sizes known.
@@ -51,14 +47,11 @@ write_daemon_config "$root" 200000 <<CONF
 socket_group =
 record_path = $root/recorded.session
 CONF
-"$BREAKWATER" check-config "$root/breakwater.conf" >/dev/null
 
 # why these options: detect_leaks runs LSan at exit; abort_on_error=0 lets a report end the
 # process normally so the whole log is written; the log keeps every report.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:symbolize=1
-"$BREAKWATER" run --foreground --allow-root --config "$root/breakwater.conf" 2>"$log" &
-daemon=$!
-wait_socket "$root/breakwater.sock" "$daemon" "$log"
+start_daemon "$root" "$log"
 echo "lsan: daemon pid $daemon (ASan build), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%FT%TZ)"
 
 status=0
@@ -80,12 +73,7 @@ for verb in stats storms report; do
 done
 echo "lsan: daemon VmHWM $(awk '/VmHWM/ {print $2, $3}' "/proc/$daemon/status"), fds $(ls "/proc/$daemon/fd" | wc -l)"
 
-kill -TERM "$daemon"
-daemon_status=0
-wait "$daemon" || daemon_status=$?
-daemon=""
-echo "lsan: daemon stopped with SIGTERM: exit status $daemon_status"
-((daemon_status == 0)) || status=1
+stop_daemon_checked lsan "$root" "$log" || status=1
 if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (AddressSanitizer|LeakSanitizer)' "$log"; then
   echo "lsan: the sanitizer reported (full log: $log):"
   grep -E 'ERROR: |SUMMARY: |^(Direct|Indirect) leak' "$log" | head -20
