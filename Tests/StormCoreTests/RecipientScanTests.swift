@@ -31,7 +31,7 @@ struct RecipientScanTests {
             // Mostly small envelopes (array dedup), every tenth a large one (set dedup).
             let n = round % 10 == 0 ? 65 + Int(rng.next() % 100) : 1 + Int(rng.next() % 6)
             let raws = (0..<n).map { _ in Self.pool[Int(rng.next() % UInt64(Self.pool.count))] }
-            let full = engine.fullAudience(raws, directory: dir)
+            let full = MessageAudience.full(raws, directory: dir, learned: engine.ledger.learnedSizes)
             if let fast = RecipientScan.plainAudience(raws, directory: dir, learned: [], delimiters: delimiter) {
                 answered += 1
                 #expect(fast == full.count, "\(raws)")
@@ -52,7 +52,7 @@ struct RecipientScanTests {
         for i in 0..<1_000 { raws += ["<p\(i)@big.example>", "<P\(i)@BIG.example>", "<p\(i)@big.example> NOTIFY=NEVER"] }
         let fast = try #require(RecipientScan.plainAudience(raws, directory: .empty, learned: [], delimiters: "+"))
         #expect(fast == 1_000)
-        #expect(fast == engine.fullAudience(raws, directory: .empty).count)
+        #expect(fast == MessageAudience.full(raws, directory: .empty, learned: engine.ledger.learnedSizes).count)
     }
 
     @Test func aLearnedSizeSendsTheMessageTheFullWay() {
@@ -61,6 +61,6 @@ struct RecipientScanTests {
         let raws = ["<parents@school.example>"]
         #expect(RecipientScan.plainAudience(raws, directory: .empty, learned: engine.ledger.learnedHashes,
                                             delimiters: "") == nil)
-        #expect(engine.fullAudience(raws, directory: .empty).count == 300)
+        #expect(MessageAudience.full(raws, directory: .empty, learned: engine.ledger.learnedSizes).count == 300)
     }
 }

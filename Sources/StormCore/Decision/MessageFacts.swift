@@ -16,6 +16,9 @@ public struct MessageFacts: Sendable {
     public var queueID: String?
     /// The headers Breakwater reads.
     public var headers: MessageHeaders
+    /// Recipients the MTA gave past the bound the bridge keeps (counted, not kept): a trim
+    /// cannot delete them, so the engine refuses such a message instead of trimming it.
+    public var recipientsNotKept: Int = 0
 
     public init(sender: String, recipients: [String] = [], saslUser: String? = nil,
                 clientAddress: String? = nil, queueID: String? = nil,

@@ -116,19 +116,28 @@ public struct RuleAction: Sendable, Equatable {
     }
 
     /// The SMTP code this action uses, or nil when the action sends none.
-    public var effectiveCode: Int? {
+    public var effectiveCode: Int? { code ?? Self.defaultCode(for: action) }
+
+    /// The enhanced status code this action uses, or nil when the action sends none.
+    public var effectiveEnhancedCode: String? {
+        Self.defaultCode(for: action) == nil ? nil : enhancedCode ?? Self.defaultEnhancedCode(for: action)
+    }
+
+    /// The SMTP code an action uses when none is configured: 550 to reject, 450 to defer; nil
+    /// for actions that send none.
+    public static func defaultCode(for action: Action) -> Int? {
         switch action {
-        case .reject: code ?? 550
-        case .defer: code ?? 450
+        case .reject: 550
+        case .defer: 450
         default: nil
         }
     }
 
-    /// The enhanced status code this action uses, or nil when the action sends none.
-    public var effectiveEnhancedCode: String? {
+    /// The enhanced status code an action uses when none is configured: 5.7.1 or 4.7.1.
+    public static func defaultEnhancedCode(for action: Action) -> String? {
         switch action {
-        case .reject: enhancedCode ?? "5.7.1"
-        case .defer: enhancedCode ?? "4.7.1"
+        case .reject: "5.7.1"
+        case .defer: "4.7.1"
         default: nil
         }
     }

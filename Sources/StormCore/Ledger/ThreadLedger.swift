@@ -40,7 +40,7 @@ public final class ThreadLedger: Sendable {
     public var learnedSizes: [String: Int] { state.withLock { $0.learned } }
 
     /// Hashes of the learned keys (copy-on-write snapshot, like `learnedSizes`).
-    var learnedHashes: Set<UInt64> {
+    package var learnedHashes: Set<UInt64> {
         hasLearned.load(ordering: .acquiring) ? state.withLock { $0.learnedHashes } : []
     }
 
