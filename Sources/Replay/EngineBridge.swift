@@ -1,47 +1,50 @@
 public import StormCore
 import MilterWire
 
-/// The offline replay's stand-in for the daemon's milter bridge: builds the engine's facts from
-/// a scripted message exactly as the daemon builds them from libmilter's callbacks, and turns
-/// the engine's verdict into what the filter would have told the MTA.
+/// The offline replay's side of the engine: feeds a scripted message to a `MessageDraft` step
+/// by step, as the daemon feeds it from libmilter's callbacks, and reads the verdict's
+/// `MilterActions` as a filter's answer. Both halves are the daemon's own code paths.
 public enum EngineBridge {
-    /// Facts as the daemon collects them: MAIL and RCPT arguments joined by one space (libmilter's
-    /// argv), headers recorded in order, client address from connect, `{auth_authen}` and `i`.
-    public static func facts(for message: ScriptedMessage, in session: Session) -> MessageFacts {
-        var headers = MessageHeaders()
-        for h in message.headers { headers.record(name: h.name, value: h.value) }
-        return MessageFacts(
-            sender: message.sender.joined,
-            recipients: message.recipients.map(\.joined),
-            saslUser: message.macro("{auth_authen}") ?? message.macro("auth_authen"),
-            clientAddress: session.connect.clientAddress,
-            queueID: message.macro("i"),
-            headers: headers)
+    /// The draft of a scripted message: MAIL and RCPT arguments as libmilter's argv, headers in
+    /// order, the client address from connect, `{auth_authen}` and `i` from the macros.
+    public static func draft(for message: ScriptedMessage, in session: Session) -> MessageDraft {
+        var draft = MessageDraft(mailArguments: [message.sender.address] + message.sender.arguments,
+                                 saslUser: message.macro("{auth_authen}") ?? message.macro("auth_authen"),
+                                 clientAddress: session.connect.clientAddress, queueID: message.macro("i"),
+                                 startedAt: message.at ?? 0)
+        for r in message.recipients { draft.addRecipient([r.address] + r.arguments) }
+        for h in message.headers { draft.addHeader(name: h.name, value: h.value) }
+        return draft
     }
 
-    /// The verdict in milter terms: reject/defer as a reply code, hold as a quarantine, tag and
-    /// trim as header and recipient changes, all at end of message.
+    /// The facts the engine judges for a scripted message.
+    public static func facts(for message: ScriptedMessage, in session: Session) -> MessageFacts {
+        draft(for: message, in: session).facts
+    }
+
+    /// The verdict as a filter's answer at end of message.
     public static func outcome(of verdict: Verdict) -> FilterOutcome {
-        var mods: [Modification] = []
-        var result = FilterVerdict.accept
-        switch verdict.action {
-        case .accept, .tag:
-            break
-        case .reject, .defer:
-            let fallback: FilterVerdict = verdict.action == .reject ? .reject : .tempfail
-            let code = verdict.smtpCode ?? (verdict.action == .reject ? 550 : 450)
-            let raw = "\(code)" + (verdict.enhancedCode.map { " \($0)" } ?? "") + (verdict.text.map { " \($0)" } ?? "")
-            result = (try? SMTPReply(parsing: raw)).map(FilterVerdict.reply) ?? fallback
-        case .hold:
-            mods.append(.quarantine(reason: verdict.text ?? ""))
-        case .trim:
-            mods += verdict.recipientsToRemove.map { Modification.deleteRecipient($0) }
-            mods += verdict.recipientsToAdd.map { Modification.addRecipient($0, arguments: nil) }
+        let actions = verdict.milterActions
+        let mods: [Modification] = actions.edits.map { edit in
+            switch edit {
+            case .addRecipient(let r): .addRecipient(r, arguments: nil)
+            case .deleteRecipient(let r): .deleteRecipient(r)
+            case .addHeader(let h): .addHeader(MilterWire.HeaderField(name: h.name, value: h.value))
+            case .quarantine(let reason): .quarantine(reason: reason)
+            }
         }
-        // why: only delivered messages carry headers; a refused one has nowhere to put them.
-        if result == .accept {
-            mods += verdict.headersToAdd.map { Modification.addHeader(MilterWire.HeaderField(name: $0.name, value: $0.value)) }
+        switch actions.reply {
+        case .continue:
+            return FilterOutcome(verdict: .accept, modifications: mods)
+        case let .reject(code, enhanced, text):
+            return FilterOutcome(verdict: reply(code, enhanced, text, else: .reject))
+        case let .tempfail(code, enhanced, text):
+            return FilterOutcome(verdict: reply(code, enhanced, text, else: .tempfail))
         }
-        return FilterOutcome(verdict: result, modifications: mods)
+    }
+
+    private static func reply(_ code: Int, _ enhanced: String, _ text: String, else fallback: FilterVerdict) -> FilterVerdict {
+        let raw = "\(code)" + (enhanced.isEmpty ? "" : " \(enhanced)") + (text.isEmpty ? "" : " \(text)")
+        return (try? SMTPReply(parsing: raw)).map(FilterVerdict.reply) ?? fallback
     }
 }

@@ -36,20 +36,25 @@ struct RecorderTests {
         let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-recorder")
         defer { TestEnvironment.remove(folder) }
         var connection = ConnectionRecording(hostname: "mx.example.org", address: "192.0.2.9")
-        connection.helo("mx.example.org")
-        connection.startMessage(args: ["<alice@example.org>", "SIZE=10"], time: 1_700_000_000, queueID: nil, saslUser: "alice")
-        connection.addRecipient(args: ["<all@example.org>"])
-        connection.addHeader(name: "Subject", value: "Re: hello\n\tfolded", recorded: true)
-        connection.addHeader(name: "X-Mailer", value: "not read by Breakwater", recorded: false)
-        connection.noteQueueID("Q1", stage: .endOfHeaders)
-        connection.endMessage([.reject(code: 550, enhancedCode: "5.7.1", text: nil)])
-        connection.startMessage(args: ["<bob@example.org>"], time: 1_700_000_090, queueID: "Q2", saslUser: nil)
-        connection.addRecipient(args: ["<carol@example.org>"])
-        connection.abortMessage()
+        connection.helo = "mx.example.org"
+        var judged = MessageDraft(mailArguments: ["<alice@example.org>", "SIZE=10"], saslUser: "alice",
+                                 clientAddress: "192.0.2.9", queueID: nil, startedAt: 1_700_000_000)
+        judged.addRecipient(["<all@example.org>"])
+        judged.addHeader(name: "Subject", value: "Re: hello\n\tfolded")
+        judged.addHeader(name: "X-Mailer", value: "not read by Breakwater")
+        judged.noteQueueID("Q1", at: .endOfHeaders)
+        connection.record(judged, ending: .endOfMessage(MilterActions(reply: .reject(code: 550, enhancedCode: "5.7.1", text: "no"))))
+        var aborted = MessageDraft(mailArguments: ["<bob@example.org>"], saslUser: nil, clientAddress: "192.0.2.9",
+                                  queueID: "Q2", startedAt: 1_700_000_090)
+        aborted.addRecipient(["<carol@example.org>"])
+        connection.record(aborted, ending: .abort)
+        let taken = connection.takeSession()
+        let recorded = try #require(taken)
+        #expect(connection.takeSession() == nil)
 
         let recorder = SessionRecorder(path: "\(folder)/r.session", hashKey: "", logger: Logger(label: "test"))
-        #expect(recorder.append(connection.session))
-        #expect(recorder.append(connection.session))
+        #expect(recorder.append(recorded))
+        #expect(recorder.append(recorded))
         let file = try SessionParser.load(paths: ["\(folder)/r.session"])[0]
 
         #expect(file.sessions.count == 2)
@@ -71,12 +76,12 @@ struct RecorderTests {
         verdict.recipientsToRemove = ["<all@example.org>"]
         verdict.recipientsToAdd = ["<boss@example.org>"]
         verdict.headersToAdd = [StormCore.HeaderField(name: "X-Breakwater", value: "trimmed")]
-        #expect(ConnectionRecording.expectations(reply: .continue, verdict: verdict, edited: true)
+        #expect(ConnectionRecording.expectations(verdict.milterActions)
             == [.accept, .recipientAdded("<boss@example.org>"), .recipientDeleted("<all@example.org>"),
                 .headerAdded(name: "X-Breakwater", value: nil)])
-        // After a filter fault only the reply is known; the edits may not have happened.
-        #expect(ConnectionRecording.expectations(reply: .continue, verdict: nil, edited: false) == [.accept])
-        #expect(ConnectionRecording.expectations(reply: .tempfail(451, "4.7.1", "later"), verdict: verdict, edited: true)
+        // After a filter fault only the fail reply is carried out; none of the edits.
+        #expect(ConnectionRecording.expectations(MilterActions()) == [.accept])
+        #expect(ConnectionRecording.expectations(MilterActions(reply: .tempfail(code: 451, enhancedCode: "4.7.1", text: "later")))
             == [.tempfail(code: 451, enhancedCode: "4.7.1", text: nil)])
     }
 }

@@ -97,7 +97,8 @@ struct OfflineReplayTests {
         """, name: "t")
         let f = EngineBridge.facts(for: file.sessions[0].messages[0], in: file.sessions[0])
         #expect(f.sender == "<alice@example.org> SIZE=10 BODY=8BITMIME")
-        #expect(f.recipients == ["<all@example.org> NOTIFY=NEVER"])
+        // The address alone, as libmilter's argv[0]: a trim deletes recipients by this spelling.
+        #expect(f.recipients == ["<all@example.org>"])
         #expect(f.saslUser == "alice")
         #expect(f.clientAddress == "192.0.2.7")
         #expect(f.queueID == "4F2A1")

@@ -63,11 +63,14 @@ public final class FilterService: Sendable {
             socketGroup: config.socketGroup, notice: notice)
     }
 
-    /// The reply for a message whose handling failed, as configured.
-    func failReply() -> Reply {
+    /// What a message whose handling failed gets, as configured: no edits, and either
+    /// delivery or a temporary failure.
+    var failActions: MilterActions {
         switch failAction {
-        case .accept: .continue
-        case .tempfail: .tempfail(451, "4.7.1", "Breakwater could not check this message; try again later")
+        case .accept: MilterActions()
+        case .tempfail:
+            MilterActions(reply: .tempfail(code: 451, enhancedCode: "4.7.1",
+                                           text: "Breakwater could not check this message; try again later"))
         }
     }
 

@@ -1,16 +1,22 @@
-import Milter
 import MilterWire
 import Replay
 import StormCore
 
 /// What one connection looked like to the filter, kept as a session for the recorder: the
-/// connect information, HELO, the macros the filter read, and per message the envelope, the
-/// header fields Breakwater reads (no other content) and the verdict as `expect` lines.
-///
-/// Bounded like `MessageDraft`: past its limits recipients and headers are not kept.
+/// connect information, HELO, and per message what its `MessageDraft` heard (the envelope, the
+/// macros the filter read, the header fields Breakwater reads and no other content) with the
+/// way it ended as `expect` lines. Built from the finished draft, so it records exactly what
+/// the engine judged.
 struct ConnectionRecording {
-    private(set) var session = Session()
-    private var current: ScriptedMessage?
+    /// How a recorded message ended.
+    enum Ending {
+        /// At end of message, with the actions carried out.
+        case endOfMessage(MilterActions)
+        /// Aborted (or left open by a new MAIL or the connection's close).
+        case abort
+    }
+
+    private var session = Session()
 
     init(hostname: String, address: String?) {
         // why: libmilter gives the filter the address as text without the port; the family
@@ -23,74 +29,76 @@ struct ConnectionRecording {
         session.connect = ConnectInfo(hostname: hostname, address: connect)
     }
 
-    mutating func helo(_ name: String) { session.helo = name }
-
-    /// MAIL FROM starts a message at `time` (seconds since 1970); a message left open is aborted.
-    mutating func startMessage(args: [String], time: Int64, queueID: String?, saslUser: String?) {
-        if current != nil { abortMessage() }
-        var macros = MacroValues()
-        if let queueID { macros.pairs.append(("i", queueID)) }
-        if let saslUser { macros.pairs.append(("{auth_authen}", saslUser)) }
-        current = ScriptedMessage(at: time, sender: Self.envelope(args), macros: macros.isEmpty ? [:] : [.mail: macros])
+    /// The name the client gave at HELO.
+    var helo: String? {
+        get { session.helo }
+        set { session.helo = newValue }
     }
 
-    mutating func addRecipient(args: [String]) {
-        guard current != nil, current!.recipients.count < MessageDraft.maxRecipients else { return }
-        current!.recipients.append(Self.envelope(args))
-    }
-
-    /// Only the fields the engine reads, and no more bytes of them than the draft keeps.
-    mutating func addHeader(name: String, value: String, recorded: Bool) {
-        guard recorded, current != nil else { return }
-        current!.headers.append(MilterWire.HeaderField(name: name, value: value))
-    }
-
-    /// A queue id the filter read at a later stage (Postfix sends `i` from DATA on).
-    mutating func noteQueueID(_ id: String?, stage: MilterWire.MacroStage) {
-        guard let id, !id.isEmpty, current != nil, current!.macro("i") != id else { return }
-        current!.macros[stage, default: MacroValues()].pairs.append(("i", id))
-    }
-
-    mutating func endMessage(_ expectations: [Expectation.Kind]) {
-        guard var m = current else { return }
-        m.ending = .endOfMessage
-        m.expectations = expectations.map { Expectation($0) }
+    /// Adds one message as the draft heard it.
+    mutating func record(_ draft: MessageDraft, ending: Ending) {
+        var m = ScriptedMessage(at: draft.startedAt, sender: Self.envelope(draft.mailArguments))
+        m.recipients = draft.facts.recipients.enumerated().map { i, raw in
+            EnvelopeAddress(raw, arguments: draft.recipientParameters[i] ?? [])
+        }
+        m.headers = draft.readFields.map { MilterWire.HeaderField(name: $0.name, value: $0.value) }
+        for (stage, id) in draft.queueIDs {
+            m.macros[Self.macroStage(stage), default: MacroValues()].pairs.append(("i", id))
+        }
+        if let user = draft.facts.saslUser {
+            m.macros[.mail, default: MacroValues()].pairs.append(("{auth_authen}", user))
+        }
+        switch ending {
+        case .endOfMessage(let actions):
+            m.ending = .endOfMessage
+            m.expectations = Self.expectations(actions).map { Expectation($0) }
+        case .abort:
+            m.ending = .abort
+            m.expectations = [Expectation(.continue)]
+        }
         session.messages.append(m)
-        current = nil
     }
 
-    /// Forgets the messages already written, keeping the connection's details for the next.
-    mutating func clearWrittenMessages() { session.messages.removeAll() }
-
-    mutating func abortMessage() {
-        guard var m = current else { return }
-        m.ending = .abort
-        m.expectations = [Expectation(.continue)]
-        session.messages.append(m)
-        current = nil
+    /// The messages recorded since the last call, as a session with this connection's details;
+    /// nil when there are none.
+    mutating func takeSession() -> Session? {
+        guard !session.messages.isEmpty else { return nil }
+        defer { session.messages.removeAll() }
+        return session
     }
 
     private static func envelope(_ args: [String]) -> Replay.EnvelopeAddress {
         EnvelopeAddress(args.first ?? "<>", arguments: Array(args.dropFirst()))
     }
 
+    private static func macroStage(_ stage: MessageDraft.Stage) -> MilterWire.MacroStage {
+        switch stage {
+        case .mailFrom: .mail
+        case .endOfHeaders: .endOfHeaders
+        case .endOfMessage: .endOfMessage
+        }
+    }
+
     /// The `expect` lines that say what the daemon did: the reply it gave and, when it let the
-    /// message through, the edits it made. After a filter fault only the reply is known.
-    static func expectations(reply: Reply, verdict: Verdict?, edited: Bool) -> [Expectation.Kind] {
-        switch reply {
-        case let .reject(code, enhanced, _): return [.reject(code: code, enhancedCode: enhanced, text: nil)]
-        case let .tempfail(code, enhanced, _): return [.tempfail(code: code, enhancedCode: enhanced, text: nil)]
-        case .discard: return [.discard]
-        case .accept, .continue:
-            var out: [Expectation.Kind] = [.accept]
-            guard edited, let verdict else { return out }
-            if verdict.action == .hold { out.append(.quarantine(reason: nil)) }
-            if verdict.action == .trim {
-                out += verdict.recipientsToAdd.map { .recipientAdded($0) }
-                out += verdict.recipientsToRemove.map { .recipientDeleted($0) }
+    /// message through, the edits it made (quarantine, recipients added and deleted, headers).
+    static func expectations(_ actions: MilterActions) -> [Expectation.Kind] {
+        switch actions.reply {
+        case let .reject(code, enhanced, _):
+            return [.reject(code: code, enhancedCode: enhanced.isEmpty ? nil : enhanced, text: nil)]
+        case let .tempfail(code, enhanced, _):
+            return [.tempfail(code: code, enhancedCode: enhanced.isEmpty ? nil : enhanced, text: nil)]
+        case .continue:
+            var quarantine: [Expectation.Kind] = [], added: [Expectation.Kind] = []
+            var deleted: [Expectation.Kind] = [], headers: [Expectation.Kind] = []
+            for edit in actions.edits {
+                switch edit {
+                case .quarantine: quarantine.append(.quarantine(reason: nil))
+                case .addRecipient(let r): added.append(.recipientAdded(r))
+                case .deleteRecipient(let r): deleted.append(.recipientDeleted(r))
+                case .addHeader(let h): headers.append(.headerAdded(name: h.name, value: nil))
+                }
             }
-            out += verdict.headersToAdd.map { .headerAdded(name: $0.name, value: nil) }
-            return out
+            return [.accept] + quarantine + added + deleted + headers
         }
     }
 }

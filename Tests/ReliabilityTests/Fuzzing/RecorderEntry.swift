@@ -30,33 +30,27 @@ extension FuzzEntry {
 
         let address: String? = flags & 1 == 0 ? nil : text()
         var connection = ConnectionRecording(hostname: text(), address: address)
-        if flags & 2 != 0 { connection.helo(text()) }
+        if flags & 2 != 0 { connection.helo = text() }
         var fed: [(sender: [String], recipients: [[String]], headers: [MilterWire.HeaderField])] = []
         for m in 0..<messageCount {
             let c = Array(control[(m * 8)..<(m * 8 + 8)])
             let time = max(0, t0 + Int64(Int8(bitPattern: c[0])) * 977)
             let args = (0..<Int(c[1] % 4)).map { _ in text() }
-            connection.startMessage(args: args, time: time, queueID: c[1] & 0x10 == 0 ? nil : text(),
-                                    saslUser: c[1] & 0x20 == 0 ? nil : text())
+            var draft = MessageDraft(mailArguments: args, saslUser: c[1] & 0x20 == 0 ? nil : text(), clientAddress: address,
+                                     queueID: c[1] & 0x10 == 0 ? nil : text(), startedAt: time)
             let recipients = (0..<Int(c[2] % 4)).map { _ in (0..<Int(c[2] >> 2 % 3 + 1)).map { _ in text() } }
-            for r in recipients { connection.addRecipient(args: r) }
+            for r in recipients { draft.addRecipient(r) }
             var headers: [MilterWire.HeaderField] = []
             for i in 0..<Int(c[3] % 5) {
                 let name = recordedNames[Int(c[3] >> 3 &+ UInt8(i)) % recordedNames.count]
                 let value = text()
-                let recorded = c[4] & (1 << UInt8(i)) == 0
-                connection.addHeader(name: name, value: value, recorded: recorded)
-                if recorded { headers.append(MilterWire.HeaderField(name: name, value: value)) }
+                if draft.addHeader(name: name, value: value) { headers.append(MilterWire.HeaderField(name: name, value: value)) }
             }
-            if c[4] & 0x20 != 0 { connection.noteQueueID(text(), stage: noteStages[Int(c[5]) % noteStages.count]) }
-            if c[5] & 0x80 != 0 {
-                connection.abortMessage()
-            } else {
-                connection.endMessage(ConnectionRecording.expectations(reply: reply(c[6], text), verdict: verdict(c[7], text),
-                                                                       edited: c[7] & 1 == 1))
-            }
+            if c[4] & 0x20 != 0 { draft.noteQueueID(text(), at: noteStages[Int(c[5]) % noteStages.count]) }
+            connection.record(draft, ending: c[5] & 0x80 != 0 ? .abort : .endOfMessage(actions(c[6], c[7], text)))
             fed.append((args, recipients, headers))
         }
+        let recorded = connection.takeSession() ?? Session(connect: ConnectInfo(hostname: "", address: .unknown))
 
         let hashKey = flags & 4 == 0 ? "" : "k" + text()
         let path = "/tmp/breakwater-fuzz-recorder-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).session"
@@ -64,14 +58,14 @@ extension FuzzEntry {
         let recorder = SessionRecorder(path: path, hashKey: hashKey, logger: Logger(label: "fuzz"))
         let appends = flags & 8 == 0 ? 1 : 2
         for _ in 0..<appends {
-            guard recorder.append(connection.session) else { return "cannot append to \(path)" }
+            guard recorder.append(recorded) else { return "cannot append to \(path)" }
         }
         let file: SessionFile
         do { file = try SessionParser.load(path: path) } catch {
             return "the recorded file does not parse: \(error.problems.prefix(3).map(\.description))"
         }
 
-        var expected = hashKey.isEmpty ? connection.session : SessionRecorder.hashed(connection.session, with: AddressHasher(key: hashKey))
+        var expected = hashKey.isEmpty ? recorded : SessionRecorder.hashed(recorded, with: AddressHasher(key: hashKey))
         // why: the recorder writes absolute times; they read back relative to the `start` line.
         let start = file.start ?? 0
         for i in expected.messages.indices { expected.messages[i].at = expected.messages[i].at.map { $0 - start } }
@@ -95,24 +89,25 @@ extension FuzzEntry {
     /// Fields the recorder keeps (Breakwater reads them), in the spellings an MTA may send.
     private static let recordedNames = ["Message-ID", "Subject", "From", "To", "Cc", "In-Reply-To", "References",
                                         "message-id", "SUBJECT", "Reply-To", "Auto-Submitted", "Precedence", "List-Id"]
-    private static let noteStages: [MilterWire.MacroStage] = [.mail, .rcpt, .data, .endOfHeaders, .endOfMessage]
+    private static let noteStages: [MessageDraft.Stage] = [.mailFrom, .endOfHeaders, .endOfMessage]
 
-    /// A reply as the daemon gives it: code and enhanced status as the config's reply reader
-    /// (`ConfigValues.reply`) accepted them from a `*_reply = CODE X.Y.Z text` line.
-    private static func reply(_ c: UInt8, _ text: () -> String) -> Reply {
+    /// The actions as the daemon carries them out: a verdict's, or a reply whose code and
+    /// enhanced status the config's reply reader (`ConfigValues.reply`) accepted from a
+    /// `*_reply = CODE X.Y.Z text` line.
+    private static func actions(_ c: UInt8, _ v: UInt8, _ text: () -> String) -> MilterActions {
+        var out = verdict(v, text)?.milterActions ?? MilterActions()
         let code = (c % 6 == 4 ? 400 : 500) + Int(c >> 5) * 7
-        var enhanced: String?
+        var enhanced = ""
         if c & 8 != 0, case let .success(spec) = ConfigValues.reply("\(code) \(c & 16 == 0 ? "\(code / 100).7.1" : text()) x") {
-            enhanced = spec.enhanced
+            enhanced = spec.enhanced ?? ""
         }
         switch c % 6 {
-        case 0: return .accept
-        case 1: return .continue
-        case 2: return .discard
-        case 3: return .reject(code: code, enhanced: enhanced, text: [text()])
-        case 4: return .tempfail(code: code, enhanced: enhanced, text: [])
-        default: return .reject(code: 550, enhanced: enhanced, text: [])
+        case 3: out = MilterActions(reply: .reject(code: code, enhancedCode: enhanced, text: text()))
+        case 4: out = MilterActions(reply: .tempfail(code: code, enhancedCode: enhanced, text: ""))
+        case 5: out = MilterActions(reply: .reject(code: 550, enhancedCode: enhanced, text: ""))
+        default: break
         }
+        return out
     }
 
     private static func verdict(_ c: UInt8, _ text: () -> String) -> Verdict? {
