@@ -1,19 +1,19 @@
 /// An envelope address as the MTA gave it at MAIL FROM / RCPT TO.
-public struct EnvelopeAddress: Sendable, Equatable {
+package struct EnvelopeAddress: Sendable, Equatable {
     /// nil for the null sender `<>`.
-    public var address: EmailAddress?
+    package var address: EmailAddress?
     /// ESMTP parameters after the address (`SIZE=123`, `NOTIFY=NEVER`, `ORCPT=rfc822;a@b`), as given.
-    public var parameters: [String]
+    package var parameters: [String]
 
     /// An envelope address from parts already parsed.
-    public init(address: EmailAddress?, parameters: [String] = []) {
+    package init(address: EmailAddress?, parameters: [String] = []) {
         self.address = address
         self.parameters = parameters
     }
 }
 
 /// Why an envelope address or mailbox could not be read; each case quotes the offending text.
-public enum AddressParseError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum AddressParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A `<` without its `>`, or a stray `<` / `>`.
     case unbalancedBrackets(String)
     /// A `"` that opens a quoted local part and never closes.
@@ -32,7 +32,7 @@ public enum AddressParseError: Error, Sendable, Equatable, CustomStringConvertib
     case badSourceRoute(String)
 
     /// What is wrong, quoting the address, in words an admin reading a log can act on.
-    public var description: String {
+    package var description: String {
         switch self {
         case .unbalancedBrackets(let t): "address \(t): unbalanced angle brackets; expected <local@domain>"
         case .unbalancedQuote(let t): "address \(t): a quoted local part is never closed with \""
@@ -61,20 +61,20 @@ public enum AddressParseError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 /// Reads addresses from the envelope and from address headers.
-public enum AddressParser {
+package enum AddressParser {
     /// Longest address accepted; RFC 5321 allows 64 + 255, so anything past this is an attack.
-    public static let maxAddressBytes = 1000
+    package static let maxAddressBytes = 1000
 
     /// Parses `<a@b.example> SIZE=10`, `a@b` (non_smtpd_milters give no brackets), `<>`,
     /// `<"john doe"@example.org>`, source routes `<@relay:a@b>` (route dropped), `postmaster`.
     /// libmilter hands the address and its ESMTP args; the bridge will pass them joined by one space.
     /// An empty text is the null sender too: Postfix's `{mail_addr}` is empty for `<>`.
-    public static func envelope(_ raw: String) -> Result<EnvelopeAddress, AddressParseError> {
+    package static func envelope(_ raw: String) -> Result<EnvelopeAddress, AddressParseError> {
         withUTF8Bytes(of: raw) { envelope(bytes: Bytes(rebasing: $0[...])) }
     }
 
     /// A bare mailbox `a@b`, `"quoted local"@b`, `local` (no domain) → EmailAddress, or nil.
-    public static func mailbox(_ text: String) -> EmailAddress? {
+    package static func mailbox(_ text: String) -> EmailAddress? {
         withUTF8Bytes(of: text) { buffer in
             try? mailbox(bytes: trimmed(Bytes(rebasing: buffer[...]))).get()
         }
@@ -85,7 +85,7 @@ public enum AddressParser {
     /// folded lines; at most `limit` addresses, in order. Junk yields fewer addresses, never a crash.
     /// An addr-spec needs an `@`, except inside angle brackets (`<postmaster>`), because a lone
     /// word is far more often a piece of an unquoted display name (`Smith, John <js@x>`).
-    public static func headerAddresses(_ value: String, limit: Int = 1000) -> [EmailAddress] {
+    package static func headerAddresses(_ value: String, limit: Int = 1000) -> [EmailAddress] {
         guard limit > 0 else { return [] }
         return withUTF8Bytes(of: value) { HeaderAddressReader(bytes: $0, limit: limit).read() }
     }

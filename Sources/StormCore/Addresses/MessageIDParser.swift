@@ -3,14 +3,14 @@
 /// One byte scanner serves both `ids` and `keys`, so the two can never disagree about what an
 /// id is. The scanner is tolerant the way real mail needs: comments, quoted phrases, folding,
 /// ids without brackets, cut headers. Every path through it is linear in the input.
-public enum MessageIDParser {
+package enum MessageIDParser {
     /// Longest id kept: RFC 5322 caps a line at 998 bytes, so a longer id was never sent whole.
-    public static let maxIDBytes = 998
+    package static let maxIDBytes = 998
 
     /// The ids in a header value, in order, each without angle brackets, at most `limit` of them.
     /// When there are more than `limit`, keep the FIRST id and the LAST `limit - 1` (in a
     /// References field the first is the thread root and the last ones the nearest parents).
-    public static func ids(in value: String, limit: Int = 64) -> [String] {
+    package static func ids(in value: String, limit: Int = 64) -> [String] {
         guard limit > 0 else { return [] }
         return withUTF8Bytes(of: value) { bytes in
             var scanner = MessageIDScanner(bytes)
@@ -22,7 +22,7 @@ public enum MessageIDParser {
 
     /// The same ids as stable keys (MessageKey(bytes:) over the id text), without allocating a
     /// String per id: the hot path uses this.
-    public static func keys(in value: String, limit: Int = 64) -> [MessageKey] {
+    package static func keys(in value: String, limit: Int = 64) -> [MessageKey] {
         guard limit > 0 else { return [] }
         return withUTF8Bytes(of: value) { bytes in
             var scanner = MessageIDScanner(bytes)
@@ -33,7 +33,7 @@ public enum MessageIDParser {
     }
 
     /// The first id in the value (a Message-ID field), or nil when there is none.
-    public static func first(in value: String) -> String? {
+    package static func first(in value: String) -> String? {
         withUTF8Bytes(of: value) { bytes in
             var scanner = MessageIDScanner(bytes)
             return scanner.next()?.text(in: bytes)
@@ -41,7 +41,7 @@ public enum MessageIDParser {
     }
 
     /// The key of the first id in the value, or nil: `first(in:)` without the String.
-    public static func firstKey(in value: String) -> MessageKey? {
+    package static func firstKey(in value: String) -> MessageKey? {
         withUTF8Bytes(of: value) { bytes in
             var scanner = MessageIDScanner(bytes)
             return scanner.next()?.key(in: bytes)

@@ -2,12 +2,12 @@
 ///
 /// Prefix stripping reads only the head of the subject and normalisation stops once `maxBytes`
 /// are written, so a megabyte subject costs no more than the prefixes it really carries.
-public enum SubjectLine {
+package enum SubjectLine {
     /// The subject without reply/forward prefixes in common languages, repeated or counted
     /// (`Re: RE: AW: Sv: Antw: Réf: Fwd: FW: Re[2]:`, also `[list-tag] Re:`), trimmed, with runs of
     /// whitespace (including folding) folded to one space and control characters removed,
     /// cut to at most `maxBytes` UTF-8 bytes on a character boundary.
-    public static func base(_ subject: String, maxBytes: Int = 200) -> String {
+    package static func base(_ subject: String, maxBytes: Int = 200) -> String {
         guard maxBytes > 0 else { return "" }
         var rest = Substring(subject)
         while stripOne(&rest) != nil {}
@@ -16,7 +16,7 @@ public enum SubjectLine {
 
     /// True when the subject starts with a reply prefix (Re:, AW:, Sv:, Antw:, Réf:, ...).
     /// List tags before it are skipped; a forward first (`Fwd: Re:`) is a forward, not a reply.
-    public static func looksLikeReply(_ subject: String) -> Bool {
+    package static func looksLikeReply(_ subject: String) -> Bool {
         var rest = Substring(subject)
         while let kind = stripOne(&rest) {
             if kind != .listTag { return kind == .reply }
@@ -27,7 +27,7 @@ public enum SubjectLine {
     /// True for Outlook's message-recall requests (subject starting `Recall:`, also with
     /// localized forms you know of, e.g. `Rückruf:`), after any reply prefixes.
     /// French `Rappel :` is left out on purpose: it is just as often an ordinary reminder.
-    public static func looksLikeRecall(_ subject: String) -> Bool {
+    package static func looksLikeRecall(_ subject: String) -> Bool {
         var rest = Substring(subject)
         while stripOne(&rest) != nil {}
         guard let (word, _) = prefixWord(rest) else { return false }

@@ -3,18 +3,18 @@
 /// Values come from mail (the subject) as well as from the config, so every substituted value
 /// and the result are cleaned: control characters (CR, LF, NUL, ...) become spaces, so nothing
 /// can start a new SMTP reply line or a new header, and the whole is cut to `maxBytes`.
-public enum ReplyTemplate {
+package enum ReplyTemplate {
     /// Longest text produced; a little under libmilter's 980-character line limit.
-    public static let maxBytes = 900
+    package static let maxBytes = 900
 
     /// Replaces `{name}` placeholders by `values[name]`; unknown names stay as written.
-    public static func render(_ template: String, _ values: [String: String]) -> String {
+    package static func render(_ template: String, _ values: [String: String]) -> String {
         render(template) { values[String($0)] }
     }
 
     /// Replaces `{name}` placeholders by what `value(name)` gives; nil leaves them as written.
     /// Only the placeholders the template uses are computed.
-    public static func render(_ template: String, _ value: (Substring) -> String?) -> String {
+    package static func render(_ template: String, _ value: (Substring) -> String?) -> String {
         var out = ""
         out.reserveCapacity(template.utf8.count + 64)
         var rest = Substring(template)
@@ -36,7 +36,7 @@ public enum ReplyTemplate {
 
     /// One line of printable text: control characters to spaces, runs of spaces folded,
     /// trimmed, cut on a character boundary at `maxBytes` UTF-8 bytes.
-    public static func clean(_ s: String, maxBytes: Int) -> String {
+    package static func clean(_ s: String, maxBytes: Int) -> String {
         if isClean(s, maxBytes: maxBytes) { return s }
         var out = ""
         var bytes = 0
