@@ -5,13 +5,13 @@
 # each under `valgrind --tool=callgrind`, fed the same load over 16 connections by the replay
 # harness; counters are zeroed after start-up and dumped after the load.
 #
-#   Benchmarks/milter/profile.sh [--messages N] [--threads N] [--bin-dir DIR]
+#   Tools/bench/milter-profile.sh [--messages N] [--threads N] [--bin-dir DIR]
 #
 # Prints Ir per message for each filter and the 25 costliest functions (inclusive) of
 # Breakwater's profile; keeps the callgrind files in the folder it names.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. Benchmarks/lib.sh
+. Tools/lib.sh
 messages=4000 threads=20000 bindir=""
 while (($#)); do
   case "$1" in
@@ -28,8 +28,8 @@ root=$(mktemp -d /tmp/breakwater-profile.XXXXXX)
 strip --strip-debug -o "$root/breakwater" "$BREAKWATER"
 BREAKWATER=$root/breakwater
 build_nullfilter "$root/nullfilter"
-"$BENCH" prefill --threads "$threads" --snapshot "$root/ledger.snapshot" --sizes "$root/lists.sizes" >/dev/null
-"$BENCH" loadfile --out "$root/load.session" --sessions 16 --messages $((messages / 16)) --tracked "$threads" --seed 5
+"$LAB" prefill --threads "$threads" --snapshot "$root/ledger.snapshot" --sizes "$root/lists.sizes" >/dev/null
+"$LAB" loadfile --out "$root/load.session" --sessions 16 --messages $((messages / 16)) --tracked "$threads" --seed 5
 write_daemon_config "$root" "$threads" </dev/null
 profile() {  # $1 = name, $2 = socket, then the command
   local name=$1 sock=$2; shift 2

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Hostile sessions against the live daemon (RELIABILITY.md): starts `breakwater run` on a unix
-# socket in a scratch folder, runs `breakwater-stress hostile` against it, then stops it with
+# socket in a scratch folder, runs `breakwater-lab hostile` against it, then stops it with
 # SIGTERM (it must exit 0). Exit status non-zero on any failure.
 #
-#   Reliability/hostile.sh --bin-dir DIR [--smoke] [--sessions N] [--connections C] [--seed S]
+#   Tools/reliability/hostile.sh --bin-dir DIR [--smoke] [--sessions N] [--connections C] [--seed S]
 #                          [--milter-timeout S] [--max-threads N] [--avoid-odd-macros]
 #                          [-- EXTRA hostile OPTIONS...]
 #
-# --bin-dir: a build folder holding breakwater and breakwater-stress (e.g. the output of
+# --bin-dir: a build folder holding breakwater and breakwater-lab (e.g. the output of
 #   `swift build -c release --show-bin-path`). --smoke: 20,000 sessions.
 # Config: all@example.test is a list of 50 (so a reply-all to it and its author reaches 51) and
 # hard_gate = 40 with a 550 reply: every well-behaved check has a verdict that needs the engine.
@@ -20,7 +20,7 @@
 # smfi_getsymval until CMilterGuard refused them (RELIABILITY.md). --avoid-odd-macros draws
 # such sessions again, for a daemon built before that fix.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 bindir="" smoke=0 sessions="" connections=16 seed=1 timeout=2 maxthreads=100000 avoid=() extra=()
 while (($#)); do
@@ -39,7 +39,7 @@ while (($#)); do
   shift
 done
 [[ -n $bindir ]] || { sed -n 2,21p "$0" >&2; exit 2; }
-for b in breakwater breakwater-stress; do
+for b in breakwater breakwater-lab; do
   [[ -x $bindir/$b ]] || { echo "missing binary: $bindir/$b" >&2; exit 1; }
 done
 
@@ -82,7 +82,7 @@ args=(hostile --socket "unix:$root/bw.sock" --pid "$pid" --connections "$connect
 ((smoke)) && args+=(--smoke)
 [[ -n $sessions ]] && args+=(--sessions "$sessions")
 status=0
-"$bindir/breakwater-stress" "${args[@]}" "${extra[@]}" || status=$?
+"$bindir/breakwater-lab" "${args[@]}" "${extra[@]}" || status=$?
 
 # The daemon must still be there, and stop cleanly.
 if ! kill -0 "$pid" 2>/dev/null; then

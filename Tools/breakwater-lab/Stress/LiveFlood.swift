@@ -2,7 +2,7 @@ import Glibc
 import MilterWire
 import Synchronization
 
-/// `breakwater-stress flood`: millions of fresh Message-IDs through the live daemon's milter
+/// `breakwater-lab flood`: millions of fresh Message-IDs through the live daemon's milter
 /// socket, over several connections in parallel, with a real storm injected half way.
 ///
 ///   flood --socket PATH --pid PID [--messages N] [--connections C] [--cap N] [--control-socket PATH]
@@ -13,9 +13,9 @@ import Synchronization
 /// storm's first --trip-replies reply-alls pass and the next is refused; after the flood one more
 /// reply-all in the storm's thread is still refused; the daemon is alive at the end.
 enum LiveFlood {
-    static func run(_ options: StressOptions) -> Int32 {
+    static func run(_ options: LabOptions) -> Int32 {
         guard let socket = options.socket else {
-            StressOutput.error("flood: --socket is required")
+            LabOutput.error("flood: --socket is required")
             return 64
         }
         let smoke = options.flag("--smoke")
@@ -29,7 +29,7 @@ enum LiveFlood {
             perConnection: max(1, options.int("--per-connection", smoke ? 2_000 : 20_000)),
             seed: UInt64(options.int("--seed", 1)))
         guard plan.messages >= 2 else {
-            StressOutput.error("flood: --messages must be at least 2")
+            LabOutput.error("flood: --messages must be at least 2")
             return 64
         }
         let watch = TrafficWatch(pid: options.pid, controlSocket: options.text("--control-socket"))
@@ -76,7 +76,7 @@ struct FloodRun {
         let start = ContinuousClock.now
         let first = watch.read()
         shared.samples.withLock { $0.append(FloodSample(messages: 0, seconds: 0, reading: first)) }
-        StressOutput.line("flood: \(plan.messages) messages over \(plan.connections) connections to \(plan.socket); "
+        LabOutput.line("flood: \(plan.messages) messages over \(plan.connections) connections to \(plan.socket); "
             + "cap \(plan.cap), trip_replies \(plan.tripReplies), a sample every \(plan.sampleEvery) messages; "
             + "start RSS \(TrafficFormat.mib(first.process?.rssKiB)), fds \(TrafficFormat.optional(first.process?.fds))")
         let plan = self.plan
@@ -107,7 +107,7 @@ struct FloodRun {
     static func progress(_ s: FloodSample, plan: FloodPlan) {
         let p = s.reading.process
         let rate = s.seconds > 0 ? Double(s.messages) / s.seconds : 0
-        StressOutput.line("flood: \(s.messages) messages, \(TrafficFormat.fixed(s.seconds)) s, \(TrafficFormat.fixed(rate, 0)) msg/s, "
+        LabOutput.line("flood: \(s.messages) messages, \(TrafficFormat.fixed(s.seconds)) s, \(TrafficFormat.fixed(rate, 0)) msg/s, "
             + "RSS \(TrafficFormat.mib(p?.rssKiB)), VmHWM \(TrafficFormat.mib(p?.hwmKiB)), fds \(TrafficFormat.optional(p?.fds)), "
             + "daemon threads \(TrafficFormat.optional(p?.threads)), threads tracked \(TrafficFormat.optional(s.reading.threadsTracked)) "
             + "(cap \(plan.cap)), ids indexed \(TrafficFormat.optional(s.reading.indexedMessages)), evictions \(TrafficFormat.optional(s.reading.evictions))")
@@ -148,23 +148,23 @@ struct FloodRun {
         }
         let rate = seconds > 0 ? Double(done) / seconds : 0
         let startFDs = samples.first?.reading.process?.fds
-        StressOutput.line("flood: summary: \(done) messages with a verdict in \(TrafficFormat.fixed(seconds)) s = \(TrafficFormat.fixed(rate, 0)) msg/s "
+        LabOutput.line("flood: summary: \(done) messages with a verdict in \(TrafficFormat.fixed(seconds)) s = \(TrafficFormat.fixed(rate, 0)) msg/s "
             + "over \(plan.connections) connections (\(shared.connectionsOpened.load(ordering: .relaxed)) milter connections opened), "
             + "plus \(storm?.messages ?? 0) storm messages")
-        StressOutput.line("flood: summary: threads tracked max \(TrafficFormat.optional(maxTracked)) vs cap \(plan.cap) over \(tracked.count) samples, "
+        LabOutput.line("flood: summary: threads tracked max \(TrafficFormat.optional(maxTracked)) vs cap \(plan.cap) over \(tracked.count) samples, "
             + "\(overCap) over; evictions \(TrafficFormat.optional(final.evictions)); the daemon counted \(TrafficFormat.optional(counted)) messages, \(sentTotal) sent")
-        StressOutput.line("flood: summary: RSS at 10 % \(TrafficFormat.mib(rss(atFraction: 0.1))), at 50 % \(TrafficFormat.mib(rss(atFraction: 0.5))), "
+        LabOutput.line("flood: summary: RSS at 10 % \(TrafficFormat.mib(rss(atFraction: 0.1))), at 50 % \(TrafficFormat.mib(rss(atFraction: 0.5))), "
             + "end \(TrafficFormat.mib(final.process?.rssKiB)); VmHWM \(TrafficFormat.mib(final.process?.hwmKiB)); "
             + "fds start \(TrafficFormat.optional(startFDs)) end \(TrafficFormat.optional(final.process?.fds))")
-        StressOutput.line("flood: summary: storm: \(storm?.description ?? "never ran") (trip point: reply-all \(plan.tripReplies + 1)); "
+        LabOutput.line("flood: summary: storm: \(storm?.description ?? "never ran") (trip point: reply-all \(plan.tripReplies + 1)); "
             + "after the flood: \(stormAfter.1)")
-        StressOutput.line("flood: summary: \(withoutVerdict) messages without a verdict, \(unexpected) unexpected verdicts")
-        StressOutput.line("RESULT flood messages=\(done) without_verdict=\(withoutVerdict) unexpected=\(unexpected) "
+        LabOutput.line("flood: summary: \(withoutVerdict) messages without a verdict, \(unexpected) unexpected verdicts")
+        LabOutput.line("RESULT flood messages=\(done) without_verdict=\(withoutVerdict) unexpected=\(unexpected) "
             + "max_threads=\(maxTracked ?? -1) cap=\(plan.cap) over_cap=\(overCap) storm_passed=\(storm?.passed ?? -1) "
             + "storm_refused_at=\(storm?.refusedAt ?? -1) trip_point=\(plan.tripReplies + 1) storm_after=\(stormAfter.0 ? "refused" : "passed") "
             + "rss_end_kib=\(final.process?.rssKiB ?? -1) hwm_kib=\(final.process?.hwmKiB ?? -1) "
             + "daemon_counted=\(counted ?? -1) sent_total=\(sentTotal) fds_start=\(startFDs ?? -1) fds_end=\(final.process?.fds ?? -1) seconds=\(TrafficFormat.fixed(seconds)) rate=\(TrafficFormat.fixed(rate, 0))")
-        return StressOutput.verdict("flood", failures: failures)
+        return LabOutput.verdict("flood", failures: failures)
     }
 }
 
@@ -228,7 +228,7 @@ struct FloodSender {
         let result = storm.run(on: sender, tripReplies: plan.tripReplies)
         sender.close()
         shared.storm.withLock { $0 = result }
-        StressOutput.line("flood: storm injected at message \(plan.messages / 2): \(result.description)")
+        LabOutput.line("flood: storm injected at message \(plan.messages / 2): \(result.description)")
     }
 
     /// The next flood message: 40 % announcements, 30 % reply-alls to an announcement, 10 %

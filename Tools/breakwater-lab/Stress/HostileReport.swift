@@ -87,7 +87,7 @@ struct HostileReport {
 
     func print() -> Int32 {
         let t = tally
-        let out = StressOutput.line
+        let out = LabOutput.line
         out("")
         out("hostile: \(t.sessions) sessions in \(fixed(elapsed, 1)) s = \(Int(Double(t.sessions) / max(elapsed, 0.001))) sessions/s, "
             + "\(fixed(Double(t.bytesSent) / 1_048_576, 1)) MiB sent, \(t.answers) answers received")

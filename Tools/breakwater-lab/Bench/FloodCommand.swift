@@ -1,6 +1,6 @@
 import Glibc
 
-/// `breakwater-bench flood [--ids N] [--cap N] [--smoke]`: prints what `Flood.run` saw and exits
+/// `breakwater-lab ledger-flood [--ids N] [--cap N] [--smoke]`: prints what `Flood.run` saw and exits
 /// non-zero when the cap was exceeded or the storm did not trip and stay blocked.
 enum FloodCommand {
     static func run(ids: Int, cap: Int) {

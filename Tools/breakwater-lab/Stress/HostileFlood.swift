@@ -2,7 +2,7 @@ import Glibc
 import MilterWire
 import Synchronization
 
-/// `breakwater-stress hostile`: millions of broken, mutated, truncated, absurd, out-of-order,
+/// `breakwater-lab hostile`: millions of broken, mutated, truncated, absurd, out-of-order,
 /// stalled and vanishing milter sessions against a live daemon, from `--connections` workers
 /// at once, with a well-behaved session every `--check-every` sessions that must still get
 /// the right verdicts (a direct reply accepted, a reply-all to the 51-mailbox list refused with
@@ -20,7 +20,7 @@ import Synchronization
 /// scheduled unless --stall-every 0 / --big-every 0).
 /// --replay: run session INDEX of the seed alone and describe it; --dump writes its bytes.
 ///
-/// The daemon must be configured like Reliability/hostile.sh does it: `all@example.test 50` in
+/// The daemon must be configured like Tools/reliability/hostile.sh does it: `all@example.test 50` in
 /// a size map and `hard_gate = 40` with `hard_gate_reply = 550 ...`. Exit 0 when every check
 /// held, 1 when one failed, 64 on bad usage.
 enum HostileFlood {
@@ -42,7 +42,7 @@ enum HostileFlood {
         var only: Set<AbuseKind> = []
     }
 
-    static func settings(_ options: StressOptions) -> Settings? {
+    static func settings(_ options: LabOptions) -> Settings? {
         var s = Settings()
         let smoke = options.flag("--smoke")
         if smoke {
@@ -79,9 +79,9 @@ enum HostileFlood {
         return s
     }
 
-    static func run(_ options: StressOptions) -> Int32 {
+    static func run(_ options: LabOptions) -> Int32 {
         guard let s = settings(options) else {
-            StressOutput.error("usage: breakwater-stress hostile --socket [unix:]PATH --pid PID [--sessions N] [--connections C] "
+            LabOutput.error("usage: breakwater-lab hostile --socket [unix:]PATH --pid PID [--sessions N] [--connections C] "
                 + "[--seed S] [--check-every K] [--big-every B] [--stall-every T] [--stall-seconds S] [--io-timeout S] "
                 + "[--sample-seconds S] [--fd-slack F] [--smoke] [--avoid-odd-macros] [--only KIND,...] [--replay INDEX [--dump FILE]]")
             return 64
@@ -89,7 +89,7 @@ enum HostileFlood {
         signal(SIGPIPE, SIG_IGN)
         let probe = ProcessProbe(pid: s.pid)
         guard probe.isAlive else {
-            StressOutput.error("hostile: no live process \(s.pid)")
+            LabOutput.error("hostile: no live process \(s.pid)")
             return 1
         }
 
@@ -100,12 +100,12 @@ enum HostileFlood {
             flags = client.negotiation.flags
             client.quit()
         } catch {
-            StressOutput.error("hostile: cannot negotiate with unix:\(s.socket): \(error)")
+            LabOutput.error("hostile: cannot negotiate with unix:\(s.socket): \(error)")
             return 1
         }
         if let problem = HostileCheck.run(socket: s.socket, n: 0, seed: s.seed) {
-            StressOutput.error("hostile: the first well-behaved session failed (\(problem)); the daemon needs "
-                + "all@example.test 50 in a size map and hard_gate = 40 with a 550 reply (see Reliability/hostile.sh)")
+            LabOutput.error("hostile: the first well-behaved session failed (\(problem)); the daemon needs "
+                + "all@example.test 50 in a size map and hard_gate = 40 with a 550 reply (see Tools/reliability/hostile.sh)")
             return 1
         }
         let catalogue = AbuseCatalogue(seed: s.seed, flags: flags, stallEvery: s.stallEvery, bigEvery: s.bigEvery,
@@ -128,12 +128,12 @@ enum HostileFlood {
         warmers.forEach(HostileThreads.join)
         let warmFailures = warm.withLock { $0 }
         guard let baseline = probe.sample() else {
-            StressOutput.error("hostile: the daemon died during the warm-up")
+            LabOutput.error("hostile: the daemon died during the warm-up")
             return 1
         }
-        StressOutput.line("hostile: \(s.sessions) sessions, \(s.connections) connections, seed \(s.seed), check every \(s.checkEvery), "
+        LabOutput.line("hostile: \(s.sessions) sessions, \(s.connections) connections, seed \(s.seed), check every \(s.checkEvery), "
             + "big every \(s.bigEvery), stall every \(s.stallEvery) (held up to \(s.stallSeconds) s), io timeout \(s.ioTimeout) s")
-        StressOutput.line("hostile: daemon \(s.pid) negotiated flags 0x\(String(flags.rawValue, radix: 16)); baseline after warm-up: "
+        LabOutput.line("hostile: daemon \(s.pid) negotiated flags 0x\(String(flags.rawValue, radix: 16)); baseline after warm-up: "
             + "VmRSS \(baseline.rssKiB) KiB, VmHWM \(baseline.hwmKiB) KiB, \(baseline.fds) fds, \(baseline.threads) threads")
 
         let shared = HostileShared()
@@ -220,7 +220,7 @@ enum HostileFlood {
             let done = shared.done.load(ordering: .relaxed)
             guard let x = probe.sample(), probe.isAlive else {
                 shared.died.store(true, ordering: .sequentiallyConsistent)
-                StressOutput.line("hostile: the daemon (pid \(s.pid)) is gone after \(done) sessions")
+                LabOutput.line("hostile: the daemon (pid \(s.pid)) is gone after \(done) sessions")
                 return
             }
             let row = HostileSample(seconds: now - started, sessions: done, rssKiB: x.rssKiB, hwmKiB: x.hwmKiB,
@@ -230,7 +230,7 @@ enum HostileFlood {
                 lastPrint = now
                 let checks = shared.tally.withLock { ($0.checksPassed, $0.checksFailed) }
                 let rate = now > started ? Double(done) / (now - started) : 0
-                StressOutput.line("hostile: \(Int(now - started)) s: \(done) sessions (\(Int(rate))/s), checks \(checks.0) passed "
+                LabOutput.line("hostile: \(Int(now - started)) s: \(done) sessions (\(Int(rate))/s), checks \(checks.0) passed "
                     + "\(checks.1) failed, VmRSS \(x.rssKiB) KiB, VmHWM \(x.hwmKiB) KiB, \(x.fds) fds, \(x.threads) threads")
             }
         }
@@ -248,14 +248,14 @@ enum HostileFlood {
             }
         }
         if let odd = AbuseCatalogue.oddMacroFrame(in: plan.bytes) {
-            StressOutput.line("hostile: note: a macro frame with an odd number of strings at byte \(odd)")
+            LabOutput.line("hostile: note: a macro frame with an odd number of strings at byte \(odd)")
         }
-        StressOutput.line("hostile: session \(index): \(plan.kind.name): \(plan.detail); \(plan.bytes.count) bytes, "
+        LabOutput.line("hostile: session \(index): \(plan.kind.name): \(plan.detail); \(plan.bytes.count) bytes, "
             + "\(plan.owed.count) answers owed, ending \(plan.ending)")
         let prefix = plan.bytes.prefix(256).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
-        StressOutput.line("hostile: first bytes: \(prefix.joined(separator: " "))")
+        LabOutput.line("hostile: first bytes: \(prefix.joined(separator: " "))")
         let result = session.run(plan)
-        StressOutput.line("hostile: outcome \(result.outcome.name), \(result.answers) answers, \(result.badReplies) bad replies, "
+        LabOutput.line("hostile: outcome \(result.outcome.name), \(result.answers) answers, \(result.badReplies) bad replies, "
             + "wrong: \(result.wrong), daemon alive: \(probe.isAlive)")
         return probe.isAlive && result.wrong.isEmpty && result.badReplies == 0 ? 0 : 1
     }

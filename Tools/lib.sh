@@ -1,13 +1,13 @@
 # Shared by the benchmark scripts (milter, storm, profile): binaries, the null filter, the daemon config,
 # starting and stopping filters by pid, medians. Source it; it sets BIN_* and helpers.
 
-# Binaries: $BREAKWATER, $REPLAY, $BENCH if set; else release builds in .build-perf (built if missing).
+# Binaries: $BREAKWATER, $REPLAY, $LAB if set; else release builds in .build-perf (built if missing).
 # --debug-products DIR (CI): take them from a build folder that already has them (swift build --build-tests).
 find_binaries() {  # $1 = build folder or ""
   local dir=$1
   if [[ -z $dir ]]; then
-    if [[ -z ${BREAKWATER:-} || -z ${REPLAY:-} || -z ${BENCH:-} ]]; then
-      for p in breakwater breakwater-replay breakwater-bench; do
+    if [[ -z ${BREAKWATER:-} || -z ${REPLAY:-} || -z ${LAB:-} ]]; then
+      for p in breakwater breakwater-replay breakwater-lab; do
         swift build -c release --scratch-path .build-perf --product "$p" >/dev/null
       done
       dir=$(swift build -c release --scratch-path .build-perf --show-bin-path)
@@ -15,8 +15,8 @@ find_binaries() {  # $1 = build folder or ""
   fi
   BREAKWATER=${BREAKWATER:-$dir/breakwater}
   REPLAY=${REPLAY:-$dir/breakwater-replay}
-  BENCH=${BENCH:-$dir/breakwater-bench}
-  for b in "$BREAKWATER" "$REPLAY" "$BENCH"; do [[ -x $b ]] || { echo "missing binary: $b" >&2; exit 1; }; done
+  LAB=${LAB:-$dir/breakwater-lab}
+  for b in "$BREAKWATER" "$REPLAY" "$LAB"; do [[ -x $b ]] || { echo "missing binary: $b" >&2; exit 1; }; done
 }
 
 # The C null filter from Tests/Fixtures (needs libmilter-dev).
@@ -85,12 +85,12 @@ stop_daemon_checked() {
   ((ending == 0)) || { echo "$name: FAIL: the daemon did not exit 0 on SIGTERM" >&2; return 1; }
 }
 
-# For the live reliability runs (Reliability/*.sh):
-# stress_setup NAME BIN_DIR: $BREAKWATER and $STRESS from BIN_DIR (or stop), and a scratch folder
+# For the live reliability runs (Tools/reliability/*.sh):
+# stress_setup NAME BIN_DIR: $BREAKWATER and $LAB from BIN_DIR (or stop), and a scratch folder
 # $root that is removed at exit (KEEP=1 keeps it) after the daemon in $daemon, if any, is stopped.
 stress_setup() {
-  BREAKWATER=$2/breakwater STRESS=$2/breakwater-stress
-  for b in "$BREAKWATER" "$STRESS"; do [[ -x $b ]] || { echo "missing binary: $b (build it first, see --help)" >&2; exit 1; }; done
+  BREAKWATER=$2/breakwater LAB=$2/breakwater-lab
+  for b in "$BREAKWATER" "$LAB"; do [[ -x $b ]] || { echo "missing binary: $b (build it first, see --help)" >&2; exit 1; }; done
   root=$(mktemp -d "/tmp/breakwater-$1.XXXXXX")
   daemon=""
   trap stress_cleanup EXIT

@@ -1,7 +1,32 @@
+// breakwater-lab: drives Breakwater hard and prints figures (BENCHMARKS.md, RELIABILITY.md).
+// In process, on StormCore (Bench/):
+//   breakwater-lab engine | growth | prefill | loadfile | ledger-flood [options]   (see Bench/BenchCommands.swift)
+// Against a running daemon, from the MTA side, watching its process (Stress/):
+//   breakwater-lab flood    --socket PATH --pid PID [options]   10 M fresh messages through the socket
+//   breakwater-lab hostile  --socket PATH --pid PID [options]   millions of mutated/broken sessions
+//   breakwater-lab soak     --socket PATH --pid PID [options]   steady mixed traffic, RSS/fd sampled
+// Exit 0 only if every check held; 1 if one failed; 64 on bad usage.
 import Glibc
 
+let arguments = Array(CommandLine.arguments.dropFirst())
+let options = LabOptions(Array(arguments.dropFirst()))
+let status: Int32
+switch arguments.first {
+case "flood": status = LiveFlood.run(options)
+case "hostile": status = HostileFlood.run(options)
+case "soak": status = Soak.run(options)
+case let what? where BenchCommands.names.contains(what):
+    BenchCommands.run(what, options)
+    status = 0
+default:
+    LabOutput.error("usage: breakwater-lab engine|growth|prefill|loadfile|ledger-flood [options], "
+        + "or breakwater-lab flood|hostile|soak --socket PATH --pid PID [options] (see BENCHMARKS.md, RELIABILITY.md)")
+    status = 64
+}
+exit(status)
+
 /// `--name value` pairs and `--flag`s, as every subcommand takes them.
-struct StressOptions {
+struct LabOptions {
     let words: [String]
     init(_ words: [String]) { self.words = words }
 
@@ -19,7 +44,8 @@ struct StressOptions {
     var socket: String? { text("--socket") }
 }
 
-enum StressOutput {
+/// Lines on stdout and stderr, unbuffered (the benchmarks' figures go through `print`).
+enum LabOutput {
     static func line(_ text: String) {
         write(1, text + "\n")
     }
@@ -34,7 +60,8 @@ enum StressOutput {
     }
 
     static func error(_ text: String) {
-        write(2, "breakwater-stress: " + text + "\n")
+        fflush(nil)  // what `print` buffered goes out first
+        write(2, "breakwater-lab: " + text + "\n")
     }
     /// Unbuffered, so lines from a long run show up as they happen.
     private static func write(_ fd: Int32, _ text: String) {

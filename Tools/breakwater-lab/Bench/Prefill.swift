@@ -1,7 +1,7 @@
 import Glibc
 import StormCore
 
-/// Files for the milter-path benchmark (Benchmarks/milter/run.sh): a ledger snapshot holding N
+/// Files for the milter-path benchmark (Tools/bench/milter.sh): a ledger snapshot holding N
 /// tracked threads for the daemon to restore, the size file their lists need, and session files
 /// of ordinary mail mixed with replies into those threads.
 enum Prefill {
@@ -31,7 +31,7 @@ enum Prefill {
     static func sessionText(sessions: Int, messages: Int, tracked: Int, seed: UInt64, recipients: Int = 20) -> String {
         let d = EngineBench.domain
         var rng = Rng(state: seed &* 0x2545_F491_4F6C_DD1D)
-        var out = "# Breakwater session file: breakwater-bench loadfile --sessions \(sessions) --messages \(messages) --tracked \(tracked) --seed \(seed)\n"
+        var out = "# Breakwater session file: breakwater-lab loadfile --sessions \(sessions) --messages \(messages) --tracked \(tracked) --seed \(seed)\n"
         out.reserveCapacity(sessions * messages * 1_400)
         for s in 1...sessions {
             out += "\nsession bench-\(seed)-\(s)\nconnect mta\(s).\(d) inet 192.0.2.\(s % 250 + 1) 25\nhelo mta\(s).\(d)\n"
@@ -73,10 +73,4 @@ enum Prefill {
         _ = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, f) }
         fclose(f)
     }
-}
-
-func fail(_ message: String) -> Never {
-    let text = "breakwater-bench: \(message)\n"
-    _ = text.withCString { write(2, $0, strlen($0)) }
-    exit(1)
 }

@@ -2,7 +2,7 @@ import StormCore
 
 /// How the cost of a decision grows: with recipients per message, and with the audience tables
 /// loaded. Every case is measured against a baseline taken in the same run (1 recipient; no
-/// tables), medians over `runs`. Writes one JSON object (for Benchmarks/plots/plot.py) when asked.
+/// tables), medians over `runs`. Writes one JSON object (for Tools/bench/plots/plot.py) when asked.
 struct GrowthBench {
     var recipientCounts = [1, 20, 100, 1_000, 50_000]
     var tableCases: [(name: String, lists: Int, members: Int)] =

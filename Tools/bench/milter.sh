@@ -9,19 +9,19 @@
 # At 1 and 16 connections; each message 20 recipients, 8 headers; 90 % ordinary mail, 8 % direct
 # replies and 2 % reply-alls into prefilled threads, every message expected to be accepted.
 #
-#   Benchmarks/milter/run.sh [--smoke] [--reps R] [--messages M] [--threads N] [--out FILE.json]
+#   Tools/bench/milter.sh [--smoke] [--reps R] [--messages M] [--threads N] [--out FILE.json]
 #                            [--bin-dir DIR]
 #
 # Prints per-run lines, medians, the ratio breakwater / null-nr (target >= 95 %), and writes
-# every run to FILE.json (default Benchmarks/plots/data/milter.json; the smoke run writes none).
+# every run to FILE.json (default Tools/bench/plots/data/milter.json; the smoke run writes none).
 # --smoke: tiny (2,000 threads, 40 messages, 1 repetition) and judges nothing but the harness's
-# "N passed, 0 failed". --bin-dir: take breakwater, breakwater-replay, breakwater-bench from a
+# "N passed, 0 failed". --bin-dir: take breakwater, breakwater-replay, breakwater-lab from a
 # build folder (CI reuses its debug build); default: release builds in .build-perf.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. Benchmarks/lib.sh
+. Tools/lib.sh
 
-reps=5 messages=4000 threads=1000000 smoke=0 out=Benchmarks/plots/data/milter.json bindir=""
+reps=5 messages=4000 threads=1000000 smoke=0 out=Tools/bench/plots/data/milter.json bindir=""
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 reps=1 messages=48 threads=2000 out="" ;;
@@ -46,7 +46,7 @@ cleanup() {  # why: TERM all three first; libmilter takes up to 5 s each to retu
 trap cleanup EXIT
 build_nullfilter "$root/nullfilter"
 
-"$BENCH" prefill --threads "$threads" --snapshot "$root/ledger.snapshot" --sizes "$root/lists.sizes"
+"$LAB" prefill --threads "$threads" --snapshot "$root/ledger.snapshot" --sizes "$root/lists.sizes"
 write_daemon_config "$root" "$threads" </dev/null
 
 declare -A sock
@@ -63,7 +63,7 @@ grep -m1 -i 'restored\|snapshot' "$root/breakwater.log" || true
 # touch distinct threads, so no prefilled thread gets near a storm over the repetitions.
 loadfile() {  # $1 = seed, $2 = connections -> path
   local f=$root/load-$1-$2.session
-  [[ -f $f ]] || "$BENCH" loadfile --out "$f" --sessions "$2" --messages $((messages / $2)) --tracked "$threads" --seed "$1"
+  [[ -f $f ]] || "$LAB" loadfile --out "$f" --sessions "$2" --messages $((messages / $2)) --tracked "$threads" --seed "$1"
   echo "$f"
 }
 play() {  # $1 = filter, $2 = connections, $3 = file -> JSON report on stdout

@@ -4,11 +4,11 @@
 # `swift build --build-tests`), so nothing is built here. Needs root for nothing; needs cc and
 # libmilter-dev for the C null filter. Takes ~30 s.
 #
-#   Benchmarks/smoke.sh BIN_DIR          e.g. Benchmarks/smoke.sh "$(swift build --show-bin-path)"
+#   Tools/smoke.sh BIN_DIR          e.g. Tools/smoke.sh "$(swift build --show-bin-path)"
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:?usage: Benchmarks/smoke.sh BIN_DIR}
-"$bin/breakwater-bench" engine --smoke
-"$bin/breakwater-bench" growth --smoke
-Benchmarks/milter/run.sh --smoke --bin-dir "$bin"
-Benchmarks/storm/run.sh --smoke --bin-dir "$bin"
+bin=${1:?usage: Tools/smoke.sh BIN_DIR}
+"$bin/breakwater-lab" engine --smoke
+"$bin/breakwater-lab" growth --smoke
+Tools/bench/milter.sh --smoke --bin-dir "$bin"
+Tools/bench/storm.sh --smoke --bin-dir "$bin"

@@ -4,9 +4,9 @@
 # least-squares slope of RSS per 1,000 messages and of fds must stay under their bounds.
 # Starts `breakwater run` (--allow-root) in a scratch folder with max_threads = --cap (small, so
 # the ledger is full before warm-up ends and memory has no legitimate reason to grow), runs
-# `breakwater-stress soak`, then stops the daemon with SIGTERM, which must exit 0.
+# `breakwater-lab soak`, then stops the daemon with SIGTERM, which must exit 0.
 #
-#   Reliability/soak.sh [--smoke] [--duration S] [--rate MSG_PER_S] [--warmup S] [--sample S]
+#   Tools/reliability/soak.sh [--smoke] [--duration S] [--rate MSG_PER_S] [--warmup S] [--sample S]
 #                       [--storm-every S] [--cap N] [--snapshot-interval DURATION] [--bin-dir DIR]
 #
 # Default, the hour-equivalent: one hour of a busy MX at 50 msg/s (180,000 messages) delivered
@@ -15,11 +15,11 @@
 # --duration 3600 --rate 50 --warmup 600 --sample 10 --storm-every 300. --smoke: 15 s at 300 msg/s,
 # cap 100, RSS bound 1,000 KiB per 1,000 messages (15 s is too short for a slope in bytes per
 # message; the smoke run checks the machinery).
-# --bin-dir: where breakwater and breakwater-stress are (default .build/release); nothing is built.
+# --bin-dir: where breakwater and breakwater-lab are (default .build/release); nothing is built.
 # KEEP=1 keeps the scratch folder. Exits non-zero if any check failed.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-. Benchmarks/lib.sh
+cd "$(dirname "$0")/../.."
+. Tools/lib.sh
 
 duration=360 rate=500 warmup=60 sample=2 storm=30 cap=2000 snapshots=10s bindir=.build/release extra=()
 while (($#)); do
@@ -46,7 +46,7 @@ start_daemon "$root"
 
 echo "soak: $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg), daemon pid $daemon, cap $cap, $(date -u +%FT%TZ)"
 status=0
-"$STRESS" soak --socket "unix:$root/breakwater.sock" --pid "$daemon" --control-socket "$root/control.sock" \
+"$LAB" soak --socket "unix:$root/breakwater.sock" --pid "$daemon" --control-socket "$root/control.sock" \
   --duration "$duration" --rate "$rate" --warmup "$warmup" --sample "$sample" --storm-every "$storm" \
   --trip-replies 10 "${extra[@]}" || status=$?
 

@@ -2,7 +2,7 @@ import Glibc
 import MilterWire
 import Synchronization
 
-/// `breakwater-stress soak`: steady mixed traffic at a fixed rate through the live daemon, with
+/// `breakwater-lab soak`: steady mixed traffic at a fixed rate through the live daemon, with
 /// a storm every --storm-every seconds, and the daemon's RSS and fds sampled every --sample
 /// seconds. After --warmup, least-squares slopes show a leak: RSS in KiB per 1,000 messages and
 /// fds over the run.
@@ -17,9 +17,9 @@ import Synchronization
 /// warm-up RSS grows by at most --max-rss-slope KiB per 1,000 messages and the fitted fd growth
 /// over the measured span is at most --max-fd-growth; the daemon is alive at the end.
 enum Soak {
-    static func run(_ options: StressOptions) -> Int32 {
+    static func run(_ options: LabOptions) -> Int32 {
         guard let socket = options.socket else {
-            StressOutput.error("soak: --socket is required")
+            LabOutput.error("soak: --socket is required")
             return 64
         }
         let smoke = options.flag("--smoke")
@@ -36,7 +36,7 @@ enum Soak {
             maxRSSSlope: options.double("--max-rss-slope", 1.0),
             maxFDGrowth: options.double("--max-fd-growth", 2.0))
         guard plan.duration > 0, plan.rate > 0, plan.sample > 0, plan.warmup < plan.duration else {
-            StressOutput.error("soak: need --duration > --warmup >= 0, --rate > 0, --sample > 0")
+            LabOutput.error("soak: need --duration > --warmup >= 0, --rate > 0, --sample > 0")
             return 64
         }
         let watch = TrafficWatch(pid: options.pid, controlSocket: options.text("--control-socket"))
@@ -84,7 +84,7 @@ struct SoakRun {
         let shapes = TrafficShapes(domain: "soak.example")
         let start = ContinuousClock.now
         let end = start + .milliseconds(Int64(plan.duration * 1000))
-        StressOutput.line("soak: \(TrafficFormat.fixed(plan.duration, 0)) s at \(TrafficFormat.fixed(plan.rate, 0)) msg/s "
+        LabOutput.line("soak: \(TrafficFormat.fixed(plan.duration, 0)) s at \(TrafficFormat.fixed(plan.rate, 0)) msg/s "
             + "(\(Int(plan.duration * plan.rate)) messages) over \(plan.connections) connections, a storm every "
             + "\(TrafficFormat.fixed(plan.stormEvery, 0)) s, warm-up \(TrafficFormat.fixed(plan.warmup, 0)) s, a sample every \(TrafficFormat.fixed(plan.sample, 1)) s")
         // Threads 0..<connections send; the next runs the storms; the last samples.
@@ -131,7 +131,7 @@ struct SoakRun {
                 held = held && blocked
             }
             if held { _ = shared.stormsHeld.add(1, ordering: .relaxed) } else { shared.tally.problem(line) }
-            StressOutput.line(line)
+            LabOutput.line(line)
             previous = storm
         }
     }
@@ -155,7 +155,7 @@ struct SoakRun {
             }
             if n % max(1, Int((30 / plan.sample).rounded())) == 0 {
                 let p = sample.reading.process
-                StressOutput.line("soak: \(TrafficFormat.fixed(seconds, 0)) s, \(sample.messages) messages, RSS \(TrafficFormat.mib(p?.rssKiB)), "
+                LabOutput.line("soak: \(TrafficFormat.fixed(seconds, 0)) s, \(sample.messages) messages, RSS \(TrafficFormat.mib(p?.rssKiB)), "
                     + "VmHWM \(TrafficFormat.mib(p?.hwmKiB)), fds \(TrafficFormat.optional(p?.fds)), daemon threads \(TrafficFormat.optional(p?.threads)), "
                     + "threads tracked \(TrafficFormat.optional(sample.reading.threadsTracked))")
             }
@@ -211,21 +211,21 @@ struct SoakRun {
         let tracked = samples.compactMap { $0.reading.threadsTracked }
         let warm = measured.first
         let last = samples.last
-        StressOutput.line("soak: summary: \(done) messages with a verdict in \(TrafficFormat.fixed(seconds)) s (\(due) due, "
+        LabOutput.line("soak: summary: \(done) messages with a verdict in \(TrafficFormat.fixed(seconds)) s (\(due) due, "
             + "\(TrafficFormat.fixed(Double(done) / max(seconds, 0.001), 0)) msg/s, \(shared.late.load(ordering: .relaxed)) sent over 1 s late), "
             + "plus \(shared.stormMessages.load(ordering: .relaxed)) storm messages; \(withoutVerdict) without a verdict, \(unexpected) unexpected verdicts")
-        StressOutput.line("soak: summary: storms \(stormsHeld) of \(storms) refused exactly at reply-all \(plan.tripReplies + 1) (and the one before still blocked)")
-        StressOutput.line("soak: summary: after warm-up (\(measured.count) samples over \(TrafficFormat.fixed(span, 0)) s, \((measured.last?.messages ?? 0) - (warm?.messages ?? 0)) messages): "
+        LabOutput.line("soak: summary: storms \(stormsHeld) of \(storms) refused exactly at reply-all \(plan.tripReplies + 1) (and the one before still blocked)")
+        LabOutput.line("soak: summary: after warm-up (\(measured.count) samples over \(TrafficFormat.fixed(span, 0)) s, \((measured.last?.messages ?? 0) - (warm?.messages ?? 0)) messages): "
             + "RSS \(TrafficFormat.mib(rssValues.first)) -> \(TrafficFormat.mib(rssValues.last)) (min \(TrafficFormat.mib(rssValues.min())), max \(TrafficFormat.mib(rssValues.max()))), "
             + "slope \(TrafficFormat.fixed(rssFit?.slope ?? 0, 3)) KiB per 1,000 messages (fitted growth \(TrafficFormat.fixed(rssGrowth, 0)) KiB, bound \(TrafficFormat.fixed(plan.maxRSSSlope, 2)))")
-        StressOutput.line("soak: summary: fds \(TrafficFormat.optional(fdValues.first)) -> \(TrafficFormat.optional(fdValues.last)) (min \(TrafficFormat.optional(fdValues.min())), max \(TrafficFormat.optional(fdValues.max()))), "
+        LabOutput.line("soak: summary: fds \(TrafficFormat.optional(fdValues.first)) -> \(TrafficFormat.optional(fdValues.last)) (min \(TrafficFormat.optional(fdValues.min())), max \(TrafficFormat.optional(fdValues.max()))), "
             + "fitted growth \(TrafficFormat.fixed(fdGrowth, 2)) (bound \(TrafficFormat.fixed(plan.maxFDGrowth, 1))); VmHWM \(TrafficFormat.mib(last?.reading.process?.hwmKiB)); "
             + "with no connection open \(TrafficFormat.optional(quietStart)) before, \(TrafficFormat.optional(quietEnd)) after; threads tracked at warm-up end \(TrafficFormat.optional(warm?.reading.threadsTracked)), max \(TrafficFormat.optional(tracked.max())), end \(TrafficFormat.optional(last?.reading.threadsTracked))")
-        StressOutput.line("RESULT soak messages=\(done) due=\(due) without_verdict=\(withoutVerdict) unexpected=\(unexpected) storms=\(storms) "
+        LabOutput.line("RESULT soak messages=\(done) due=\(due) without_verdict=\(withoutVerdict) unexpected=\(unexpected) storms=\(storms) "
             + "storms_held=\(stormsHeld) samples=\(measured.count) rss_slope_kib_per_1000=\(TrafficFormat.fixed(rssFit?.slope ?? 0, 3)) "
             + "fd_growth=\(TrafficFormat.fixed(fdGrowth, 2)) rss_start_kib=\(rssValues.first ?? -1) rss_end_kib=\(rssValues.last ?? -1) "
             + "fds_start=\(fdValues.first ?? -1) fds_end=\(fdValues.last ?? -1) fds_quiet_start=\(quietStart ?? -1) fds_quiet_end=\(quietEnd ?? -1) seconds=\(TrafficFormat.fixed(seconds))")
-        return StressOutput.verdict("soak", failures: failures)
+        return LabOutput.verdict("soak", failures: failures)
     }
 }
 

@@ -2,10 +2,10 @@
 """Draws the figures BENCHMARKS.md links from the JSON the benchmarks write.
 
     pip install matplotlib
-    python3 Benchmarks/plots/plot.py            # reads Benchmarks/plots/data/*.json, writes Benchmarks/plots/*.png
+    python3 Tools/bench/plots/plot.py            # reads Tools/bench/plots/data/*.json, writes Tools/bench/plots/*.png
 
-Inputs: data/milter.json (Benchmarks/milter/run.sh), data/growth.json
-(breakwater-bench growth --json), data/storm.json (Benchmarks/storm/run.sh). A missing input
+Inputs: data/milter.json (Tools/bench/milter.sh), data/growth.json
+(breakwater-lab growth --json), data/storm.json (Tools/bench/storm.sh). A missing input
 skips its figures.
 """
 import json, os, statistics as st, sys

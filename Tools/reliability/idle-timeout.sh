@@ -6,14 +6,14 @@
 # protocol by hand): negotiate, CONNECT, HELO, MAIL, RCPT, DATA, then silence for --silence
 # seconds, then the headers and end of message; PASS if the end of message gets a verdict.
 #
-#   Reliability/idle-timeout.sh [--silence S] [--milter-timeout DURATION] [--bin-dir DIR]
+#   Tools/reliability/idle-timeout.sh [--silence S] [--milter-timeout DURATION] [--bin-dir DIR]
 #
 # Default: 640 s of silence (past libmilter's first check) with the daemon's default
 # milter_timeout. --milter-timeout 30s shows the old default dropping the message. --bin-dir:
 # where breakwater is (default .build/release); nothing is built. KEEP=1 keeps the scratch folder.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-. Benchmarks/lib.sh
+cd "$(dirname "$0")/../.."
+. Tools/lib.sh
 
 silence=640 timeout="" bindir=.build/release
 while (($#)); do

@@ -3,7 +3,7 @@
 # Breakwater in smtpd_milters and WITHOUT (same Postfix, milter lines emptied), alternating in
 # one run, several repetitions; prints medians and the ratio (target: with >= 90% of without).
 #
-#   Benchmarks/postfix/run.sh [--smoke] [--messages N] [--connections C] [--reps R]
+#   Tools/bench/postfix.sh [--smoke] [--messages N] [--connections C] [--reps R]
 #
 # Needs root, Postfix (apt-get install postfix) and python3. Uses $BREAKWATER if set, else builds
 # the release binary with --scratch-path .build-postfix. --smoke runs it tiny, for CI: it checks

@@ -1,7 +1,7 @@
 import MilterWire
 import Replay
 
-/// The abuses `breakwater-stress hostile` picks from, and the byte scripts they become.
+/// The abuses `breakwater-lab hostile` picks from, and the byte scripts they become.
 ///
 /// Every session is a pure function of (seed, session index): `AbuseCatalogue.plan(index:)`
 /// gives the same bytes again, so a session that broke something can be replayed alone

@@ -6,7 +6,7 @@
 # Two storms, one after the other, each on its own list and thread: 80 repliers, then 5,000.
 # The original goes first on its own connection; then every reply at once.
 #
-#   Benchmarks/storm/run.sh [--smoke] [--repliers "80 5000"] [--threads N] [--out FILE.json] [--bin-dir DIR]
+#   Tools/bench/storm.sh [--smoke] [--repliers "80 5000"] [--threads N] [--out FILE.json] [--bin-dir DIR]
 #
 # Reports per storm: reply-alls that got past the trip point (target 0; from the daemon's thread
 # record: passed beyond 10), reply-alls stopped, deliveries prevented (control socket), the
@@ -15,9 +15,9 @@
 # pair around the trip point is ordering, not a leak: the leak count is what the daemon says).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. Benchmarks/lib.sh
+. Tools/lib.sh
 
-repliers="80 5000" threads=1000000 smoke=0 out=Benchmarks/plots/data/storm.json bindir=""
+repliers="80 5000" threads=1000000 smoke=0 out=Tools/bench/plots/data/storm.json bindir=""
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 repliers="40" threads=2000 out="" ;;
@@ -36,7 +36,7 @@ pid=""
 cleanup() { stop_pid "$pid"; [[ -n ${KEEP:-} ]] || rm -rf "$root"; }
 trap cleanup EXIT
 
-"$BENCH" prefill --threads "$threads" --snapshot "$root/ledger.snapshot" --sizes "$root/lists.sizes"
+"$LAB" prefill --threads "$threads" --snapshot "$root/ledger.snapshot" --sizes "$root/lists.sizes"
 for n in $repliers; do
   "$REPLAY" generate storm --audience 840000 --list "all@nhs$n.example" --repliers "$n" --expect-policy storm-only \
     --subject "Test email $n" -o "$root/storm$n.session" >/dev/null

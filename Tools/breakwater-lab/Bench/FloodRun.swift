@@ -1,4 +1,4 @@
-// The flood run shared by `breakwater-bench flood` and ReliabilityTests.FloodTests (which
+// The flood run shared by `breakwater-lab ledger-flood` and ReliabilityTests.FloodTests (which
 // compiles this same file through the symlink Tests/ReliabilityTests/Flood/FloodRun.swift).
 // Self-contained on purpose: StormCore and Glibc only, every helper nested in `Flood`.
 import Glibc

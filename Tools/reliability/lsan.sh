@@ -6,14 +6,14 @@
 # the control socket for stats, storms and the report, replays the file the recorder wrote, then
 # stops the daemon with SIGTERM. What ASan/LSan printed at exit is in the daemon's log.
 #
-#   Reliability/lsan.sh [--no-build] [--concurrency C] [--log FILE]
+#   Tools/reliability/lsan.sh [--no-build] [--concurrency C] [--log FILE]
 #
 # --no-build: use the binaries already in .build-asan. --log: where the daemon's stderr is kept
 # (default /tmp/breakwater-lsan.log). KEEP=1 keeps the scratch folder. Exits 1 if the sanitizer
 # reported anything, the daemon did not exit 0 on SIGTERM, or a replay could not run.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-. Benchmarks/lib.sh
+cd "$(dirname "$0")/../.."
+. Tools/lib.sh
 
 build=1 concurrency=4 log=/tmp/breakwater-lsan.log
 while (($#)); do
