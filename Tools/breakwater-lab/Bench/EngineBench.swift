@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import Replay
 import StormCore
 
 /// Decisions per second with a large ledger, latency per decision, bytes per tracked message,
@@ -39,7 +40,7 @@ struct EngineBench {
 
     /// The decision mix: 70 % ordinary mail, 20 % direct replies and 10 % reply-alls into tracked threads.
     static func workload(count: Int, tracked: Int, seed: UInt64) -> [MessageFacts] {
-        var rng = Rng(state: seed)
+        var rng = SeededRandom(seed: seed)
         var out: [MessageFacts] = []
         out.reserveCapacity(count)
         for n in 0..<count {

@@ -1,7 +1,8 @@
 // The flood run shared by `breakwater-lab ledger-flood` and ReliabilityTests.FloodTests (which
 // compiles this same file through the symlink Tests/ReliabilityTests/Flood/FloodRun.swift).
-// Self-contained on purpose: StormCore and Glibc only, every helper nested in `Flood`.
+// Self-contained on purpose: StormCore, Replay's SeededRandom and Glibc only, every helper nested in `Flood`.
 import Glibc
+import Replay
 import StormCore
 
 /// Millions of fresh Message-IDs into a capped ledger, with one real storm in the middle.
@@ -86,7 +87,7 @@ enum Flood {
         report.ids = ids
         report.cap = cap
         let engine = engine(cap: cap)
-        var rng = seed
+        var rng = SeededRandom(seed: seed)
         var clock = Instant(seconds: 1_700_000_000)
         let start = monotonicSeconds()
 
@@ -99,8 +100,7 @@ enum Flood {
 
         for i in 0..<ids {
             if i == ids / 2 { injectStorm(engine, at: clock, into: &report) }
-            rng = next(rng)
-            let tag = "\(i).\(rng % 1_000_000_007)"
+            let tag = "\(i).\(rng.next() % 1_000_000_007)"
             if i % 2 == 0 {
                 let v = engine.decide(announcement(id: "a\(tag)@\(domain)", author: "sender\(i % 50_000)@\(domain)",
                                                    subject: "Announcement \(tag)"), at: clock)
@@ -137,14 +137,6 @@ enum Flood {
             }
             report.passedBeforeTrip += 1
         }
-    }
-
-    /// splitmix64 step: deterministic, so every run sends the same ids.
-    static func next(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     static func monotonicSeconds() -> Double {

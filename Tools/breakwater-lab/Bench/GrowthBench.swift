@@ -1,3 +1,4 @@
+import Replay
 import StormCore
 
 /// How the cost of a decision grows: with recipients per message, and with the audience tables
@@ -97,7 +98,7 @@ struct GrowthBench {
                 if r == 0 { directory = d; kept.append(d) }
             }
             let rss = trimmedResidentBytes() - rss0
-            var rng = Rng(state: 11)
+            var rng = SeededRandom(seed: 11)
             var messages: [MessageFacts] = []
             for k in 0..<decisionsPerTableRun {
                 var h = MessageHeaders()

@@ -7,6 +7,9 @@ func nanos() -> UInt64 {
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
+/// Monotonic seconds (the hostile sessions' deadlines and timings).
+func monotonicSeconds() -> Double { Double(nanos()) / 1e9 }
+
 /// Resident set size from /proc/self/statm, in bytes.
 func residentBytes() -> Int {
     guard let f = fopen("/proc/self/statm", "r") else { return 0 }
@@ -38,19 +41,6 @@ func median(_ xs: [Double]) -> Double {
 
 func percentile(_ sorted: [UInt64], _ p: Double) -> UInt64 {
     sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
-}
-
-/// Deterministic pseudo-random numbers, so every run measures the same work.
-struct Rng {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
 func fmt(_ x: Double, _ digits: Int = 0) -> String {

@@ -1,4 +1,5 @@
 import Glibc
+import Replay
 import StormCore
 
 /// Files for the milter-path benchmark (Tools/bench/milter.sh): a ledger snapshot holding N
@@ -30,7 +31,7 @@ enum Prefill {
     /// distinct threads and no thread sees 10 reply-alls over a benchmark's repetitions.
     static func sessionText(sessions: Int, messages: Int, tracked: Int, seed: UInt64, recipients: Int = 20) -> String {
         let d = EngineBench.domain
-        var rng = Rng(state: seed &* 0x2545_F491_4F6C_DD1D)
+        var rng = SeededRandom(seed: seed &* 0x2545_F491_4F6C_DD1D)
         var out = "# Breakwater session file: breakwater-lab loadfile --sessions \(sessions) --messages \(messages) --tracked \(tracked) --seed \(seed)\n"
         out.reserveCapacity(sessions * messages * 1_400)
         for s in 1...sessions {

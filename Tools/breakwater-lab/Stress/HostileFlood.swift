@@ -119,13 +119,13 @@ enum HostileFlood {
         // before the baseline is taken.
         let warm = Mutex<[String]>([])
         let warmers = (0..<s.connections).map { w in
-            HostileThreads.start {
+            startWorker {
                 if let problem = HostileCheck.run(socket: s.socket, n: 1 + w, seed: s.seed) {
                     warm.withLock { $0.append(problem) }
                 }
             }
         }
-        warmers.forEach(HostileThreads.join)
+        warmers.forEach(LabThreads.join)
         let warmFailures = warm.withLock { $0 }
         guard let baseline = probe.sample() else {
             LabOutput.error("hostile: the daemon died during the warm-up")
@@ -142,19 +142,19 @@ enum HostileFlood {
             $0.checksFailed = warmFailures.count
             $0.checkProblems = warmFailures
         }
-        let started = HostileSession.now()
-        let sampler = HostileThreads.start {
+        let started = monotonicSeconds()
+        let sampler = startWorker {
             sample(shared, probe, s, started: started)
         }
         let workers = (0..<s.connections).map { _ in
-            HostileThreads.start {
+            startWorker {
                 work(shared, catalogue, session, probe, s)
             }
         }
-        workers.forEach(HostileThreads.join)
-        let elapsed = HostileSession.now() - started
+        workers.forEach(LabThreads.join)
+        let elapsed = monotonicSeconds() - started
         shared.finished.store(true, ordering: .sequentiallyConsistent)
-        HostileThreads.join(sampler)
+        LabThreads.join(sampler)
 
         // After the flood: one more check, then the fds must come back (bounded poll).
         var tally = shared.tally.withLock { $0 }
@@ -164,9 +164,9 @@ enum HostileFlood {
         } else {
             tally.checksPassed += 1
         }
-        let deadline = HostileSession.now() + 30
+        let deadline = monotonicSeconds() + 30
         var end = probe.sample()
-        while let e = end, e.fds > baseline.fds + s.fdSlack, HostileSession.now() < deadline {
+        while let e = end, e.fds > baseline.fds + s.fdSlack, monotonicSeconds() < deadline {
             usleep(50_000)
             end = probe.sample()
         }
@@ -211,7 +211,7 @@ enum HostileFlood {
         var nextSample = started
         var lastPrint = started
         while !shared.finished.load(ordering: .sequentiallyConsistent) {
-            let now = HostileSession.now()
+            let now = monotonicSeconds()
             if now < nextSample {
                 usleep(UInt32(min(0.1, nextSample - now) * 1e6))
                 continue
@@ -314,26 +314,9 @@ enum HostileCheck {
     }
 }
 
-/// pthreads for the workers (blocking I/O on purpose: one connection per thread).
-enum HostileThreads {
-    private final class Box {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-
-    static func start(_ body: @escaping @Sendable () -> Void) -> pthread_t {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
-        precondition(status == 0, "pthread_create: \(status)")
-        return thread
-    }
-
-    static func join(_ thread: pthread_t) {
-        pthread_join(thread, nil)
-    }
+/// A hostile worker (or the sampler) on its own thread; a refused thread stops the run, as a
+/// flood with missing workers would measure something else.
+private func startWorker(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+    guard let thread = LabThreads.start(body) else { preconditionFailure("pthread_create refused a thread") }
+    return thread
 }

@@ -89,8 +89,8 @@ struct HostileReport {
         let t = tally
         let out = LabOutput.line
         out("")
-        out("hostile: \(t.sessions) sessions in \(fixed(elapsed, 1)) s = \(Int(Double(t.sessions) / max(elapsed, 0.001))) sessions/s, "
-            + "\(fixed(Double(t.bytesSent) / 1_048_576, 1)) MiB sent, \(t.answers) answers received")
+        out("hostile: \(t.sessions) sessions in \(TrafficFormat.fixed(elapsed, 1)) s = \(Int(Double(t.sessions) / max(elapsed, 0.001))) sessions/s, "
+            + "\(TrafficFormat.fixed(Double(t.bytesSent) / 1_048_576, 1)) MiB sent, \(t.answers) answers received")
         let outcomes = SessionOutcome.allCases
         out("")
         out("| abuse | sessions | " + outcomes.map(\.name).joined(separator: " | ") + " |")
@@ -111,15 +111,15 @@ struct HostileReport {
         }
         for (kind, seconds) in t.heldUntilDropped.sorted(by: { $0.key < $1.key }) where !seconds.isEmpty {
             let sorted = seconds.sorted()
-            out("hostile: \(AbuseKind(rawValue: kind)!.name): dropped by the daemon after \(fixed(sorted[sorted.count / 2], 2)) s "
-                + "(median of \(sorted.count); min \(fixed(sorted[0], 2)), max \(fixed(sorted[sorted.count - 1], 2)))")
+            out("hostile: \(AbuseKind(rawValue: kind)!.name): dropped by the daemon after \(TrafficFormat.fixed(sorted[sorted.count / 2], 2)) s "
+                + "(median of \(sorted.count); min \(TrafficFormat.fixed(sorted[0], 2)), max \(TrafficFormat.fixed(sorted[sorted.count - 1], 2)))")
         }
         let peakFDs = max(samples.map(\.fds).max() ?? 0, baseline.fds)
         let peakRSS = max(samples.map(\.hwmKiB).max() ?? 0, end?.hwmKiB ?? 0)
         out("hostile: RSS over time (seconds, sessions, VmRSS KiB, VmHWM KiB, fds, threads):")
         let step = max(1, samples.count / 20)
         for (i, x) in samples.enumerated() where i % step == 0 || i == samples.count - 1 {
-            out("  \(fixed(x.seconds, 0))\t\(x.sessions)\t\(x.rssKiB)\t\(x.hwmKiB)\t\(x.fds)\t\(x.threads)")
+            out("  \(TrafficFormat.fixed(x.seconds, 0))\t\(x.sessions)\t\(x.rssKiB)\t\(x.hwmKiB)\t\(x.fds)\t\(x.threads)")
         }
         let fdsBack = end.map { $0.fds <= baseline.fds + settings.fdSlack } ?? false
         out("hostile: checks \(t.checksPassed) passed, \(t.checksFailed) failed; wrong verdicts \(t.wrongVerdicts); "
@@ -139,7 +139,7 @@ struct HostileReport {
         if !alive || died { failures.append("the daemon died") }
         if !fdsBack { failures.append("fds not back to the baseline") }
         if t.sessions < settings.sessions { failures.append("only \(t.sessions) of \(settings.sessions) sessions ran") }
-        out("hostile-result sessions=\(t.sessions) elapsed_s=\(fixed(elapsed, 1)) rate=\(Int(Double(t.sessions) / max(elapsed, 0.001))) "
+        out("hostile-result sessions=\(t.sessions) elapsed_s=\(TrafficFormat.fixed(elapsed, 1)) rate=\(Int(Double(t.sessions) / max(elapsed, 0.001))) "
             + "checks_passed=\(t.checksPassed) checks_failed=\(t.checksFailed) wrong_verdicts=\(t.wrongVerdicts) "
             + "bad_replies=\(t.badReplies) hangs=\(t.hangs) connect_failed=\(t.total(.connectFailed)) "
             + outcomes.map { "\($0.name)=\(t.total($0))" }.joined(separator: " ")
@@ -152,16 +152,5 @@ struct HostileReport {
         }
         out("hostile: FAIL: " + failures.joined(separator: "; "))
         return 1
-    }
-
-    private func fixed(_ value: Double, _ digits: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let rounded = (value * scale).rounded() / scale
-        if digits == 0 { return String(Int(rounded)) }
-        let whole = Int(rounded)
-        var fraction = String(Int(((abs(rounded) - Double(abs(whole))) * scale).rounded()))
-        while fraction.count < digits { fraction = "0" + fraction }
-        return "\(rounded < 0 && whole == 0 ? "-" : "")\(whole).\(fraction)"
     }
 }

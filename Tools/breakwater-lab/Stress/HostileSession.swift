@@ -64,7 +64,7 @@ struct HostileSession {
         // goes on until end of stream; only then is the connection over.
         var writeRefused = false
         var endOfStream = false
-        var lastProgress = Self.now()
+        var lastProgress = monotonicSeconds()
         var doneWritingAt = 0.0
         var buffer = [UInt8](repeating: 0, count: 65536)
 
@@ -91,7 +91,7 @@ struct HostileSession {
         loop: while true {
             let writing = sent < plan.bytes.count && !writeRefused && !endOfStream
             if !writing && doneWritingAt == 0 {
-                doneWritingAt = Self.now()
+                doneWritingAt = monotonicSeconds()
                 switch plan.ending {
                 case .vanish where !writeRefused && !endOfStream:
                     return SessionResult(outcome: .vanished, answers: result.answers, badReplies: result.badReplies,
@@ -113,7 +113,7 @@ struct HostileSession {
             } else {
                 limit = lastProgress + ioTimeout
             }
-            let left = limit - Self.now()
+            let left = limit - monotonicSeconds()
             if left <= 0 { break }
             var p = pollfd(fd: fd, events: Int16(POLLIN) | (writing ? Int16(POLLOUT) : 0), revents: 0)
             let ready = poll(&p, 1, Int32(min(left, 1) * 1000) + 1)
@@ -125,7 +125,7 @@ struct HostileSession {
             if p.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
                 if n > 0 {
-                    lastProgress = Self.now()
+                    lastProgress = monotonicSeconds()
                     buffer.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                     do {
                         while let frame = try decoder.nextFrame() { take(frame) }
@@ -146,16 +146,16 @@ struct HostileSession {
                 }
                 if n > 0 {
                     sent += n
-                    lastProgress = Self.now()
+                    lastProgress = monotonicSeconds()
                 } else if n < 0, errno != EAGAIN, errno != EINTR {
                     writeRefused = true  // EPIPE, ECONNRESET: the daemon is gone from this connection
-                    lastProgress = Self.now()
+                    lastProgress = monotonicSeconds()
                 }
             }
         }
 
         if case .hold = plan.ending, doneWritingAt > 0 {
-            result.heldSeconds = Self.now() - doneWritingAt
+            result.heldSeconds = monotonicSeconds() - doneWritingAt
         }
         let closedByDaemon = endOfStream || writeRefused
         if case .hold = plan.ending {
@@ -186,12 +186,6 @@ struct HostileSession {
         }
     }
 
-    static func now() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
-
     /// A non-blocking connected unix socket, or -errno. A full listen backlog (EAGAIN) is retried
     /// for up to `timeout` seconds.
     static func connect(_ path: String, timeout: Double) -> Int32 {
@@ -200,7 +194,7 @@ struct HostileSession {
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return -ENAMETOOLONG }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let deadline = now() + timeout
+        let deadline = monotonicSeconds() + timeout
         var pause: UInt32 = 100
         while true {
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -214,7 +208,7 @@ struct HostileSession {
             let error = errno
             close(fd)
             // why a short pause and again: EAGAIN on a unix socket is a full backlog, not a refusal.
-            guard error == EAGAIN || error == EINTR, now() < deadline else { return -error }
+            guard error == EAGAIN || error == EINTR, monotonicSeconds() < deadline else { return -error }
             usleep(pause)
             pause = min(pause * 2, 50_000)
         }

@@ -1,5 +1,6 @@
 import Glibc
 import MilterWire
+import Replay
 import Synchronization
 
 /// `breakwater-lab flood`: millions of fresh Message-IDs through the live daemon's milter
@@ -82,7 +83,7 @@ struct FloodRun {
         let plan = self.plan
         let watch = self.watch
         let shapes = self.shapes
-        let started = TrafficThreads.run(plan.connections) { worker in
+        let started = LabThreads.run(plan.connections) { worker in
             var sender = FloodSender(plan: plan, shapes: shapes, worker: worker, shared: shared)
             sender.run(watch: watch, start: start)
         }
@@ -175,7 +176,7 @@ struct FloodSender {
     let shapes: TrafficShapes
     let worker: Int
     let shared: FloodShared
-    var random: TrafficRandom
+    var random: SeededRandom
     /// Reply-alls sent into each of this sender's announcements (index = announcement number).
     var repliesPerRoot: [UInt8] = []
     /// Recent reply-alls (root number, reply number), so some reply-alls answer a reply.
@@ -188,7 +189,7 @@ struct FloodSender {
         self.shapes = shapes
         self.worker = worker
         self.shared = shared
-        random = TrafficRandom(seed: plan.seed &* 0x1000_0000 &+ UInt64(worker))
+        random = SeededRandom(seed: plan.seed &* 0x1000_0000 &+ UInt64(worker))
         // why: the flood's own threads must stay below the trip point, so that every flood
         // message has one expected verdict (accept) and only the injected storm trips.
         maxRepliesPerRoot = UInt8(min(plan.tripReplies - 1, 200))

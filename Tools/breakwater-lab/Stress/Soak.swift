@@ -1,5 +1,6 @@
 import Glibc
 import MilterWire
+import Replay
 import Synchronization
 
 /// `breakwater-lab soak`: steady mixed traffic at a fixed rate through the live daemon, with
@@ -88,7 +89,7 @@ struct SoakRun {
             + "(\(Int(plan.duration * plan.rate)) messages) over \(plan.connections) connections, a storm every "
             + "\(TrafficFormat.fixed(plan.stormEvery, 0)) s, warm-up \(TrafficFormat.fixed(plan.warmup, 0)) s, a sample every \(TrafficFormat.fixed(plan.sample, 1)) s")
         // Threads 0..<connections send; the next runs the storms; the last samples.
-        let started = TrafficThreads.run(plan.connections + 2) { role in
+        let started = LabThreads.run(plan.connections + 2) { role in
             if role < plan.connections {
                 var sender = SoakSender(plan: plan, shapes: shapes, worker: role, shared: shared)
                 sender.run(start: start, end: end)
@@ -117,7 +118,7 @@ struct SoakRun {
             n += 1
             let due = start + .milliseconds(Int64(plan.stormEvery * 1000 * Double(n)))
             guard due < end else { return }
-            TrafficThreads.sleep(until: due)
+            LabThreads.sleep(until: due)
             let storm = TrafficStorm(shapes: shapes, tag: "soak\(n)")
             let result = storm.run(on: sender, tripReplies: plan.tripReplies)
             _ = shared.storms.add(1, ordering: .relaxed)
@@ -160,7 +161,7 @@ struct SoakRun {
                     + "threads tracked \(TrafficFormat.optional(sample.reading.threadsTracked))")
             }
             n += 1
-            TrafficThreads.sleep(until: start + .milliseconds(Int64(plan.sample * 1000 * Double(n))))
+            LabThreads.sleep(until: start + .milliseconds(Int64(plan.sample * 1000 * Double(n))))
         }
     }
 
@@ -256,7 +257,7 @@ struct SoakSender {
     let shapes: TrafficShapes
     let worker: Int
     let shared: SoakShared
-    var random: TrafficRandom
+    var random: SeededRandom
     var repliesPerRoot: [UInt8] = []
     var sequence = 0
     let maxRepliesPerRoot: UInt8
@@ -266,7 +267,7 @@ struct SoakSender {
         self.shapes = shapes
         self.worker = worker
         self.shared = shared
-        random = TrafficRandom(seed: 0x50A4 &+ UInt64(worker))
+        random = SeededRandom(seed: 0x50A4 &+ UInt64(worker))
         maxRepliesPerRoot = UInt8(min(plan.tripReplies - 1, 200))
     }
 
@@ -286,7 +287,7 @@ struct SoakSender {
             let k = shared.tally.claimed.add(1, ordering: .relaxed).oldValue
             let due = start + .nanoseconds(Int64(Double(k) * interval * 1e9))
             guard due < end else { break }
-            TrafficThreads.sleep(until: due)
+            LabThreads.sleep(until: due)
             if ContinuousClock.now - due > .seconds(1) { _ = shared.late.add(1, ordering: .relaxed) }
             _ = shared.tally.deliver(next(), on: sender)
         }

@@ -99,20 +99,8 @@ enum TrafficFormat {
         return "\(tenths / 10).\(tenths % 10) MiB"
     }
 
-    static func fixed(_ value: Double, _ places: Int = 1) -> String {
-        guard value.isFinite else { return "\(value)" }
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded()
-        let whole = Int(scaled / scale)
-        let fraction = Int(scaled) - whole * Int(scale)
-        var text = value < 0 && scaled > 0 ? "-\(whole)" : "\(whole)"
-        if places > 0 {
-            let digits = String(fraction)
-            text += "." + String(repeating: "0", count: places - digits.count) + digits
-        }
-        return text
-    }
+    /// `value` with `places` decimals (printf's rounding), as the benchmarks print theirs.
+    static func fixed(_ value: Double, _ places: Int = 1) -> String { cformat("%.\(places)f", value) }
 
     static func optional(_ value: Int?) -> String { value.map(String.init) ?? "n/a" }
 
