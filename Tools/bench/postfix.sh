@@ -10,6 +10,7 @@
 # that both modes deliver everything and prints the figures, without judging them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. Tools/lib.sh
 
 messages=500 connections=4 reps=5 smoke=0
 while (($#)); do
@@ -77,8 +78,7 @@ log_level = notice
 EOF
 "$BREAKWATER" run --allow-root --foreground --config "$root/breakwater.conf" 2>"$root/breakwater.log" &
 bw_pid=$!
-for _ in $(seq 1 200); do [[ -S $sock ]] && break; sleep 0.05; done
-[[ -S $sock ]] || { echo "breakwater did not start:" >&2; cat "$root/breakwater.log" >&2; exit 1; }
+wait_socket "$sock" "$bw_pid" "$root/breakwater.log"
 
 # --- the load: N messages, 20 recipients and 8 headers each, over C connections opened in turn ---
 cat >"$root/send.py" <<'EOF'
@@ -127,8 +127,6 @@ one_run() {  # $1 = with | without, $2 = run tag; prints messages per second
   [[ $(count_files) -ge $want ]] || { echo "$1: only $(( $(count_files) - before )) of $((messages * 20)) deliveries" >&2; exit 1; }
   python3 -c "import time,sys; print('%.1f' % ($messages / (time.time() - float(sys.argv[1]))))" "$start"
 }
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 echo "Postfix $(postconf -d -h mail_version), $(nproc) cores; $messages messages x 20 recipients, 8 headers, $connections connections, $reps repetitions"
 with=() without=()

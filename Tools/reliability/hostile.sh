@@ -39,21 +39,12 @@ while (($#)); do
   shift
 done
 [[ -n $bindir ]] || { sed -n 2,21p "$0" >&2; exit 2; }
-for b in breakwater breakwater-lab; do
-  [[ -x $bindir/$b ]] || { echo "missing binary: $bindir/$b" >&2; exit 1; }
-done
-
-root=$(mktemp -d /tmp/breakwater-hostile.XXXXXX)
-pid=""
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  [[ -n ${KEEP:-} ]] || rm -rf "$root"
-}
-trap cleanup EXIT
+. Tools/lib.sh
+stress_setup hostile "$bindir"
 
 echo "all@example.test 50" >"$root/sizes"
 cat >"$root/breakwater.conf" <<CONF
-listen = unix:$root/bw.sock
+listen = unix:$root/breakwater.sock
 socket_group =
 control_socket =
 snapshot_path = $root/ledger.snapshot
@@ -68,32 +59,20 @@ milter_timeout = ${timeout}s
 log_level = warning
 CONF
 
-"$bindir/breakwater" run --foreground --allow-root --config "$root/breakwater.conf" >"$root/daemon.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 400); do
-  [[ -S $root/bw.sock ]] && break
-  kill -0 "$pid" 2>/dev/null || { echo "breakwater did not start:" >&2; cat "$root/daemon.log" >&2; exit 1; }
-  sleep 0.05
-done
-[[ -S $root/bw.sock ]] || { echo "breakwater did not create its socket" >&2; exit 1; }
+start_daemon "$root" "$root/daemon.log"
 
-args=(hostile --socket "unix:$root/bw.sock" --pid "$pid" --connections "$connections" --seed "$seed"
+args=(hostile --socket "unix:$root/breakwater.sock" --pid "$daemon" --connections "$connections" --seed "$seed"
       --stall-seconds $((timeout + 8)) "${avoid[@]}")
 ((smoke)) && args+=(--smoke)
 [[ -n $sessions ]] && args+=(--sessions "$sessions")
 status=0
-"$bindir/breakwater-lab" "${args[@]}" "${extra[@]}" || status=$?
+"$LAB" "${args[@]}" "${extra[@]}" || status=$?
 
 # The daemon must still be there, and stop cleanly.
-if ! kill -0 "$pid" 2>/dev/null; then
+if ! kill -0 "$daemon" 2>/dev/null; then
   echo "hostile.sh: the daemon is gone" >&2; status=1
 else
-  kill -TERM "$pid"
-  ending=0
-  wait "$pid" || ending=$?
-  pid=""
-  echo "hostile.sh: daemon exit status after SIGTERM: $ending"
-  ((ending == 0)) || status=1
+  stop_daemon_checked hostile.sh "$root" "$root/daemon.log" || status=1
 fi
 echo "hostile.sh: daemon log: $(wc -l <"$root/daemon.log") lines, $(du -h "$root/daemon.log" | cut -f1)"
 grep -v 'snapshot written' "$root/daemon.log" | sort | uniq -c | sort -rn | head -5 || true
