@@ -64,13 +64,11 @@ let package = Package(
         ], swiftSettings: strict),
         // A tiny filter on the Milter module: the thing MilterTests drive over a real socket.
         .executableTarget(name: "milter-fixture", dependencies: ["Milter"], swiftSettings: strict),
-        // Benchmarks that BENCHMARKS.md reports: `swift run -c release breakwater-bench engine`.
-        .executableTarget(name: "breakwater-bench", dependencies: ["StormCore"], path: "Benchmarks/breakwater-bench",
-                          swiftSettings: strict),
-
-        // Reliability drivers against a running daemon (RELIABILITY.md): live flood, hostile sessions, soak.
-        .executableTarget(name: "breakwater-stress", dependencies: ["StormCore", "MilterWire", "Replay"],
-                          path: "Reliability/breakwater-stress", swiftSettings: strict),
+        // Drives Breakwater hard and prints figures: the benchmarks BENCHMARKS.md reports
+        // (`swift run -c release breakwater-lab engine`) and the reliability drivers against a running
+        // daemon that RELIABILITY.md reports (live flood, hostile sessions, soak). Scripts: Tools/.
+        .executableTarget(name: "breakwater-lab", dependencies: ["StormCore", "MilterWire", "Replay"],
+                          path: "Tools/breakwater-lab", swiftSettings: strict),
 
         .testTarget(name: "StormCoreTests", dependencies: ["StormCore"], swiftSettings: strict),
         .testTarget(name: "MilterWireTests", dependencies: ["MilterWire"], swiftSettings: strict),

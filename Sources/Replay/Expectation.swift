@@ -23,6 +23,11 @@ public struct Expectation: Sendable, Equatable {
         case recipientAdded(String)
         /// This recipient was deleted.
         case recipientDeleted(String)
+        /// One of the `POOL` messages gets this outcome, whichever: over the run, as many of the
+        /// pool's messages must get it as carry this expectation, in any order of arrival (see
+        /// `ExpectationTally.settle()`). For files played over several connections, where which
+        /// reply-all arrives tenth is up to the scheduler but how many pass is not.
+        indirect case anyOrder(pool: String, Kind)
     }
 
     /// What is expected.
@@ -58,6 +63,7 @@ extension Expectation.Kind: CustomStringConvertible {
         case let .noHeaderAdded(name): return "no-header \(name)"
         case let .recipientAdded(r): return "rcpt-added \(r)"
         case let .recipientDeleted(r): return "rcpt-deleted \(r)"
+        case let .anyOrder(pool, kind): return "any-order \(pool) \(kind)"
         }
     }
 }

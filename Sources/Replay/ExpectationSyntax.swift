@@ -29,6 +29,8 @@ enum ExpectationSyntax {
         case "no-header" where args.count == 1 && tail == nil: return .noHeaderAdded(name: args[0])
         case "rcpt-added" where args.count == 1 && tail == nil: return .recipientAdded(args[0])
         case "rcpt-deleted" where args.count == 1 && tail == nil: return .recipientDeleted(args[0])
+        case "any-order" where args.count >= 2 && args[1] != "any-order":
+            return kind(Array(args.dropFirst()), tail: tail).map { .anyOrder(pool: args[0], $0) }
         default: return nil
         }
     }
@@ -40,6 +42,7 @@ enum ExpectationSyntax {
         case "tempfail": "expect tempfail [4xx [4.x.y]] [~ TEXT]"
         case "header": "expect header NAME [~ VALUE]"
         case "no-header", "rcpt-added", "rcpt-deleted": "expect \(first!) takes one argument"
+        case "any-order": "expect any-order POOL followed by an expectation (accept, reject 550 ..., not any-order)"
         case "accept", "continue", "discard", "quarantine": "expect \(first!) takes no arguments"
                 + (first == "quarantine" ? " but an optional ~ REASON" : "")
         default: "expect needs accept, continue, reject, tempfail, discard, quarantine, header, no-header, "
@@ -71,6 +74,7 @@ enum ExpectationSyntax {
         case let .noHeaderAdded(n): return "no-header " + SessionText.token(n)
         case let .recipientAdded(r): return "rcpt-added " + SessionText.token(r)
         case let .recipientDeleted(r): return "rcpt-deleted " + SessionText.token(r)
+        case let .anyOrder(pool, k): return "any-order " + SessionText.token(pool) + " " + text(k)
         }
     }
 }

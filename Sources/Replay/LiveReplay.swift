@@ -116,6 +116,7 @@ public enum LiveReplay {
             report.sessions = c.sessions
             report.messages = c.messages
             report.tally = c.tally
+            report.tally.settle()
             report.errors = c.errors
             report.outcomes = c.outcomes.sorted { ($0.file, $0.line) < ($1.file, $1.line) }
             report.latency = LatencySummary(c.latencies)

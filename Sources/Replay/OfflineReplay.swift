@@ -93,6 +93,7 @@ public enum OfflineReplay {
             report.messages += 1
             report.entries.append(entry)
         }
+        report.tally.settle()
         report.firstTime = order.first.map { steps[$0].time }
         report.lastTime = order.last.map { steps[$0].time }
         report.stormsNow = engine.ledger.storms(now: Instant(seconds: report.lastTime ?? 0)).count

@@ -23,6 +23,10 @@ public struct StormScenario: Sendable {
     public var expectPolicy = PolicyModel.Settings()
     /// The preset's name, for the summary.
     public var policyName = "default"
+    /// Reply-alls expected as one `any-order reply-alls` pool (so many pass, so many are stopped,
+    /// whichever they are) instead of message by message: for replays over several connections,
+    /// where the order in which they reach the filter is the scheduler's, not the file's.
+    public var anyOrder = false
 
     /// The defaults: the NHS morning.
     public init() {}
@@ -88,7 +92,7 @@ public struct StormScenario: Sendable {
                             headers: builder.headers(from: who, to: "<\(author)>", cc: "<\(list)>", subject: "Re: " + subject,
                                                      id: id, inReplyTo: parent,
                                                      references: parent == root ? [root] : [root, parent]),
-                            expect: [outcome.expectation])
+                            expect: [anyOrder ? .anyOrder(pool: "reply-alls", outcome.expectation) : outcome.expectation])
             case .direct:
                 let who = "direct\(padded(e.n, of: directReplies))@\(domain)"
                 let id = "direct-\(padded(e.n, of: directReplies))"
@@ -113,7 +117,7 @@ public struct StormScenario: Sendable {
         var summary = ["generated: breakwater-replay generate storm --audience \(audience) --list \(list) "
                        + "--repliers \(repliers) --over \(TimeText.durationText(over)) --direct-mix \(directMix) "
                        + "--auto-replies \(autoReplies) --seed \(seed) --subject \"\(subject)\" "
-                       + (start.map { "--start \(TimeText.timestampText($0)) " } ?? "") + "--expect-policy \(policyName)",
+                       + (start.map { "--start \(TimeText.timestampText($0)) " } ?? "") + "--expect-policy \(policyName)" + (anyOrder ? " --any-order" : ""),
                        "expectations from the \(policyName) policy model (PolicyModel), not from the engine:",
                        "  original to \(list) (\(audience)) accepted"]
         summary += counts.keys.sorted().map { "  \(counts[$0]!) \($0)" }

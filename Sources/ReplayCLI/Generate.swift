@@ -77,6 +77,8 @@ extension Generate {
         @Option(help: "Seed.") var seed: UInt64 = 1
         @Option(help: "Subject of the original message.") var subject = "Test email"
         @Option(help: "Policy the expectations are written for: default, no-gate, storm-only.") var expectPolicy = "default"
+        @Flag(help: "Expect the reply-alls as one any-order pool (counts, not which one), for replays over several connections.")
+        var anyOrder = false
         @OptionGroup var output: OutputOptions
 
         func scenario() throws -> StormScenario {
@@ -92,6 +94,7 @@ extension Generate {
             s.start = try output.startSeconds()
             s.expectPolicy = try policyPreset(expectPolicy)
             s.policyName = expectPolicy
+            s.anyOrder = anyOrder
             if let problem = s.problems().first { throw ValidationError(problem) }
             return s
         }

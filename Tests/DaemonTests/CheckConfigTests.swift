@@ -38,7 +38,7 @@ struct CheckConfigTests {
 
     /// libmilter closes a connection idle for milter_timeout (checked every 600 s), and Postfix
     /// is silent on it while a client sends DATA: the old 30 s default dropped slow messages
-    /// (Reliability/idle-timeout.sh). The shipped file states the built-in default, an hour.
+    /// (Tools/reliability/idle-timeout.sh). The shipped file states the built-in default, an hour.
     @Test func theShippedMilterTimeoutIsTheDefaultAndOutlastsASlowData() throws {
         let line = try #require(String(contentsOfFile: Self.shipped, encoding: .utf8).split(separator: "\n")
             .first { $0.hasPrefix("#milter_timeout = ") })

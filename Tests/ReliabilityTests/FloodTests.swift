@@ -1,8 +1,8 @@
 import StormCore
 import Testing
 
-/// `breakwater-bench flood` at small scale: the same code (Flood/FloodRun.swift is a symlink to
-/// the bench's file), 200,000 fresh ids into a ledger capped at 2,000 threads.
+/// `breakwater-lab ledger-flood` at small scale: the same code (Flood/FloodRun.swift is a symlink to
+/// breakwater-lab's file), 200,000 fresh ids into a ledger capped at 2,000 threads.
 @Suite("Message-ID flood against a capped ledger")
 struct FloodTests {
     @Test("200,000 fresh ids: the ledger never holds more than its cap, and the storm in the middle stays blocked")

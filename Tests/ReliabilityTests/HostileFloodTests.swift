@@ -4,13 +4,13 @@ import MilterWire
 import TestSupport
 import Testing
 
-/// `breakwater-stress hostile` at smoke scale against the real daemon: thousands of mutated,
+/// `breakwater-lab hostile` at smoke scale against the real daemon: thousands of mutated,
 /// truncated, absurd, out-of-order, stalled and vanishing sessions from 16 connections at once,
 /// with well-behaved sessions in between that must get their verdicts, and the daemon's fds
 /// back at the baseline afterwards. The full runs (millions of sessions) are in RELIABILITY.md.
 @Suite("Hostile flood against the live daemon", .serialized)
 struct HostileFloodTests {
-    /// The daemon `Reliability/hostile.sh` starts, in a scratch folder: all@example.test is a
+    /// The daemon `Tools/reliability/hostile.sh` starts, in a scratch folder: all@example.test is a
     /// list of 50, the hard gate at 40 answers 550, libmilter's read timeout is 2 s.
     final class Daemon {
         let folder: String
@@ -79,7 +79,7 @@ struct HostileFloodTests {
 
     @Test("10,000 hostile sessions from 16 connections: checks pass, nothing hangs, fds come back, SIGTERM exits 0")
     func smokeFlood() throws {
-        let stress = try #require(TestEnvironment.executable(named: "breakwater-stress"), "breakwater-stress not built")
+        let stress = try #require(TestEnvironment.executable(named: "breakwater-lab"), "breakwater-lab not built")
         let daemon = try Daemon()
         defer { daemon.finish() }
         let sessions = 10_000
@@ -94,8 +94,8 @@ struct HostileFloodTests {
         let (ending, timedOut) = run.waitForExit(within: 240)
         let output = run.output
         print(output.split(separator: "\n").filter { !$0.hasPrefix("  ") }.suffix(40).joined(separator: "\n"))
-        #expect(!timedOut, "breakwater-stress did not finish")
-        #expect(ending == .exited(0), "breakwater-stress \(ending):\n\(output)\ndaemon:\n\(daemon.process.output.suffix(3000))")
+        #expect(!timedOut, "breakwater-lab did not finish")
+        #expect(ending == .exited(0), "breakwater-lab \(ending):\n\(output)\ndaemon:\n\(daemon.process.output.suffix(3000))")
         let r = Self.result(output)
         #expect(r["status"] == "pass")
         #expect(r["sessions"] == "\(sessions)")

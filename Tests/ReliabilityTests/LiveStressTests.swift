@@ -3,12 +3,12 @@ import Glibc
 import TestSupport
 import Testing
 
-/// `breakwater-stress flood` and `soak` against the real daemon, at smoke scale: the same
-/// commands Reliability/flood-live.sh and Reliability/soak.sh run for RELIABILITY.md, here with
+/// `breakwater-lab flood` and `soak` against the real daemon, at smoke scale: the same
+/// commands Tools/reliability/flood-live.sh and Tools/reliability/soak.sh run for RELIABILITY.md, here with
 /// a small ledger cap so the cap is reached and evictions happen within seconds.
 ///
 /// The daemon is started with --allow-root and an empty socket_group, so this runs as root or not.
-@Suite("breakwater-stress flood and soak against the live daemon", .serialized)
+@Suite("breakwater-lab flood and soak against the live daemon", .serialized)
 struct LiveStressTests {
     /// A daemon on a unix socket in a scratch folder, with a control socket; `everyone@...` is the
     /// 5,000-mailbox list both commands send announcements and reply-alls to.
@@ -19,7 +19,7 @@ struct LiveStressTests {
         let process: ChildProcess
 
         init(cap: Int) throws {
-            folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-stress")
+            folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-lab")
             socket = "\(folder)/bw.sock"
             control = "\(folder)/control.sock"
             let teams = (0..<10).map { "team\($0)@soak.example 20\n" }.joined()
@@ -67,17 +67,17 @@ struct LiveStressTests {
         }
     }
 
-    /// Runs `breakwater-stress` with `arguments` (bounded by `seconds`); its ending, output and
+    /// Runs `breakwater-lab` with `arguments` (bounded by `seconds`); its ending, output and
     /// the `key=value` pairs of its RESULT line.
     static func stress(_ arguments: [String], in folder: String, seconds: Double)
         throws -> (ending: ChildProcess.Ending, output: String, result: [String: String]) {
-        guard let binary = TestEnvironment.executable(named: "breakwater-stress") else {
-            throw ChildProcess.SpawnError(description: "breakwater-stress not found next to the test binary; build it first")
+        guard let binary = TestEnvironment.executable(named: "breakwater-lab") else {
+            throw ChildProcess.SpawnError(description: "breakwater-lab not found next to the test binary; build it first")
         }
         let child = try ChildProcess(binary, arguments, logPath: "\(folder)/stress.log")
         let (ending, timedOut) = child.waitForExit(within: seconds)
         let output = child.output
-        #expect(!timedOut, "breakwater-stress \(arguments.first ?? "") took more than \(seconds) s:\n\(output)")
+        #expect(!timedOut, "breakwater-lab \(arguments.first ?? "") took more than \(seconds) s:\n\(output)")
         var result: [String: String] = [:]
         if let line = output.split(separator: "\n").last(where: { $0.hasPrefix("RESULT ") }) {
             for pair in line.split(separator: " ").dropFirst(2) {

@@ -1,1 +1,1 @@
-../../../Benchmarks/breakwater-bench/FloodRun.swift
+../../../Tools/breakwater-lab/Bench/FloodRun.swift
