@@ -74,8 +74,8 @@ let package = Package(
 
         .testTarget(name: "StormCoreTests", dependencies: ["StormCore"], swiftSettings: strict),
         .testTarget(name: "MilterWireTests", dependencies: ["MilterWire"], swiftSettings: strict),
-        // Starting real binaries from tests: child processes, scratch folders, miltertest.
-        .target(name: "TestSupport", path: "Tests/Support", swiftSettings: strict),
+        // Starting real binaries from tests: child processes, scratch folders, miltertest, the daemon.
+        .target(name: "TestSupport", dependencies: ["MilterWire"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "MilterTests", dependencies: ["Milter", "CMilterGuard", "MilterWire", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore"], swiftSettings: strict),
