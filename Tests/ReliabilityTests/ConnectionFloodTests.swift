@@ -48,7 +48,7 @@ struct ConnectionFloodTests {
 
     @Test("2,000 connections against 256 fds: the daemon survives, then serves and returns to its baseline")
     func connectionFlood() throws {
-        let daemon = try LiveDaemon(HostileSessionTests.settings)
+        let daemon = try TestDaemon(HostileSessionTests.settings)
         defer { daemon.finish() }
         try HostileSessionTests.expectStillFiltering(daemon, 1, after: "start")
         let baseline = daemon.openFDs
