@@ -203,8 +203,7 @@ struct CrossCheckTests {
     /// Runs the built `breakwater` with `arguments` and waits for it.
     static func breakwater(_ arguments: [String], in folder: String) throws -> (status: ChildProcess.Ending, output: String) {
         guard let binary = TestDaemon.binary else { throw ChildProcess.SpawnError(description: "breakwater is not built") }
-        let child = try ChildProcess(binary, arguments, logPath: "\(folder)/breakwater-\(arguments.prefix(2).joined(separator: "-")).log")
-        let (ending, _) = child.waitForExit(within: 60)
-        return (ending, child.output)
+        let run = try ChildProcess.run(binary, arguments, logPath: "\(folder)/breakwater-\(arguments.prefix(2).joined(separator: "-")).log")
+        return (run.ending, run.output)
     }
 }

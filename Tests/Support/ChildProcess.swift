@@ -100,6 +100,15 @@ public final class ChildProcess: Sendable {
         return !status.contains("State:\tZ") && !status.contains("State:\tX")
     }
 
+    /// Runs `path` with `arguments` to its end (killed after `seconds`), output to `logPath`:
+    /// how it ended, whether the watchdog fired, and what it wrote.
+    public static func run(_ path: String, _ arguments: [String], logPath: String, within seconds: Double = 60)
+        throws -> (ending: Ending, timedOut: Bool, output: String) {
+        let child = try ChildProcess(path, arguments, logPath: logPath)
+        let (ending, timedOut) = child.waitForExit(within: seconds)
+        return (ending, timedOut, child.output)
+    }
+
     /// Kills and reaps the child at once (for tests that do not test shutdown).
     public func killNow() {
         send(SIGKILL)

@@ -59,11 +59,10 @@ public final class NullFilter {
             .appendingPathComponent("Fixtures/nullfilter/nullfilter.c").path
         do {
             let folder = try TestEnvironment.temporaryFolder(prefix: "bw-nullbin")
-            let compiler = try ChildProcess(cc, ["-Wall", "-Werror", "-O1", "-o", "\(folder)/nullfilter", source, "-lmilter"],
-                                            logPath: "\(folder)/cc.log")
-            let (ending, _) = compiler.waitForExit(within: 120)
+            let (ending, _, output) = try ChildProcess.run(cc, ["-Wall", "-Werror", "-O1", "-o", "\(folder)/nullfilter", source, "-lmilter"],
+                                                           logPath: "\(folder)/cc.log", within: 120)
             guard ending == .exited(0) else {
-                return .failure(.init(description: "\(cc) could not build \(source) (\(ending)):\n\(compiler.output)"))
+                return .failure(.init(description: "\(cc) could not build \(source) (\(ending)):\n\(output)"))
             }
             return .success("\(folder)/nullfilter")
         } catch let error as ChildProcess.SpawnError {

@@ -92,9 +92,8 @@ public enum Miltertest {
         var arguments = ["-D", "socket=\(socket)", "-D", "luadir=\(luaFolder)"]
         for (key, value) in defines.sorted(by: { $0.key < $1.key }) { arguments += ["-D", "\(key)=\(value)"] }
         arguments += ["-s", "\(luaFolder)/\(script).lua"]
-        let client = try ChildProcess(path, arguments, logPath: "\(folder)/\(logName ?? script).miltertest.log")
-        let (ending, _) = client.waitForExit(within: seconds)
-        let output = client.output
+        let (ending, _, output) = try ChildProcess.run(path, arguments, logPath: "\(folder)/\(logName ?? script).miltertest.log",
+                                                       within: seconds)
         return (ending == .exited(0) && output.contains("ok \(script)"), output)
     }
 }

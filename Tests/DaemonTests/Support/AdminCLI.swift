@@ -15,12 +15,11 @@ struct AdminCLI {
             throw ChildProcess.SpawnError(description: "breakwater not found next to the test binary; build it first")
         }
         let n = Self.counter.withLock { n -> Int in n += 1; return n }
-        let child = try ChildProcess(binary, arguments + ["--socket", override ?? socket], logPath: "\(folder)/cli-\(n).log")
-        let (ending, timedOut) = child.waitForExit(within: 60)
-        guard !timedOut, case let .exited(code) = ending else {
-            throw ChildProcess.SpawnError(description: "breakwater \(arguments) \(ending)")
+        let run = try ChildProcess.run(binary, arguments + ["--socket", override ?? socket], logPath: "\(folder)/cli-\(n).log")
+        guard !run.timedOut, case let .exited(code) = run.ending else {
+            throw ChildProcess.SpawnError(description: "breakwater \(arguments) \(run.ending)")
         }
-        return (code, child.output)
+        return (code, run.output)
     }
 
     /// Runs a verb with `--json` and decodes its output.
