@@ -71,12 +71,12 @@ let package = Package(
                           path: "Tools/breakwater-lab", swiftSettings: strict),
 
         .testTarget(name: "StormCoreTests", dependencies: ["StormCore"], swiftSettings: strict),
-        .testTarget(name: "MilterWireTests", dependencies: ["MilterWire"], swiftSettings: strict),
-        // Starting real binaries from tests: child processes, scratch folders, miltertest.
-        .target(name: "TestSupport", path: "Tests/Support", swiftSettings: strict),
+        .testTarget(name: "MilterWireTests", dependencies: ["MilterWire", "TestSupport"], swiftSettings: strict),
+        // Starting real binaries from tests: child processes, scratch folders, miltertest, the daemon.
+        .target(name: "TestSupport", dependencies: ["MilterWire"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "MilterTests", dependencies: ["Milter", "CMilterGuard", "MilterWire", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore"], swiftSettings: strict),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore", "TestSupport"], swiftSettings: strict),
         // A private Postfix started by the tests: real SMTP and sendmail through Breakwater.
         .testTarget(name: "PostfixTests", dependencies: ["Daemon", "StormCore", "MilterWire", "Replay", "TestSupport"],
                     swiftSettings: strict),

@@ -14,7 +14,7 @@ struct CheckConfigTests {
         defer { TestEnvironment.remove(folder) }
         let file = path ?? "\(folder)/test.conf"
         if let text { try text.write(toFile: file, atomically: true, encoding: .utf8) }
-        let binary = try #require(RunningDaemon.binary, "breakwater not built")
+        let binary = try #require(TestDaemon.binary, "breakwater not built")
         let child = try ChildProcess(binary, ["check-config", file], logPath: "\(folder)/out.log")
         let (ending, _) = child.waitForExit(within: 30)
         return (ending, child.output, file)
@@ -101,7 +101,7 @@ struct CheckConfigTests {
     @Test func versionAndHelpWork() throws {
         let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-check")
         defer { TestEnvironment.remove(folder) }
-        let binary = try #require(RunningDaemon.binary)
+        let binary = try #require(TestDaemon.binary)
         let version = try ChildProcess(binary, ["version"], logPath: "\(folder)/v.log")
         #expect(version.waitForExit(within: 30).ending == .exited(0))
         #expect(version.output.hasPrefix("breakwater "))

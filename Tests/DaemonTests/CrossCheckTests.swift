@@ -14,7 +14,7 @@ struct CrossCheckTests {
     static let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Scenarios").path
 
-    /// Default policy: nothing of RunningDaemon's small test numbers, no snapshot to carry state.
+    /// Default policy: nothing of TestDaemon's small test numbers, no snapshot to carry state.
     static let defaults = """
         socket_group =
         snapshot_path =
@@ -23,13 +23,13 @@ struct CrossCheckTests {
 
     /// A daemon whose audience table is `sizes`, plus `settings`; always finished.
     private func withDaemon(sizes: String, _ settings: String = "", folder: String? = nil,
-                            _ body: (RunningDaemon) throws -> Void) throws {
-        let daemon = try RunningDaemon("list_size_maps = \(sizes)\n" + settings, folder: folder, base: Self.defaults)
+                            _ body: (TestDaemon) throws -> Void) throws {
+        let daemon = try TestDaemon("list_size_maps = \(sizes)\n" + settings, base: Self.defaults, sizes: nil, folder: folder)
         defer { daemon.finish() }
         try body(daemon)
     }
 
-    private func live(_ files: [String], against daemon: RunningDaemon) -> LiveReport {
+    private func live(_ files: [String], against daemon: TestDaemon) -> LiveReport {
         var options = LiveReplay.Options(files: files, endpoint: daemon.listen, timeout: .seconds(20))
         options.keepOutcomes = true
         return LiveReplay.run(options)
@@ -202,9 +202,8 @@ struct CrossCheckTests {
 
     /// Runs the built `breakwater` with `arguments` and waits for it.
     static func breakwater(_ arguments: [String], in folder: String) throws -> (status: ChildProcess.Ending, output: String) {
-        guard let binary = RunningDaemon.binary else { throw ChildProcess.SpawnError(description: "breakwater is not built") }
-        let child = try ChildProcess(binary, arguments, logPath: "\(folder)/breakwater-\(arguments.prefix(2).joined(separator: "-")).log")
-        let (ending, _) = child.waitForExit(within: 60)
-        return (ending, child.output)
+        guard let binary = TestDaemon.binary else { throw ChildProcess.SpawnError(description: "breakwater is not built") }
+        let run = try ChildProcess.run(binary, arguments, logPath: "\(folder)/breakwater-\(arguments.prefix(2).joined(separator: "-")).log")
+        return (run.ending, run.output)
     }
 }

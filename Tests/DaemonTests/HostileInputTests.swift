@@ -8,7 +8,7 @@ import Testing
 /// Driven with MilterWire's client, which can send what Lua cannot (NUL bytes, 50,000 RCPT).
 struct HostileInputTests {
     @Test func malformedHeadersAndHugeEnvelopesGetAVerdict() throws {
-        let daemon = try RunningDaemon("hard_gate = 40")
+        let daemon = try TestDaemon("hard_gate = 40")
         defer { daemon.finish() }
 
         // (what, headers, whether libmilter itself may drop the connection)
@@ -67,7 +67,7 @@ struct HostileInputTests {
 struct LatencyTests {
     @Test func medianRoundTripOverLoopbackTCPIsUnderTenMilliseconds() throws {
         let port = try TestEnvironment.freePort()
-        let daemon = try RunningDaemon("add_seen_header = yes", tcpPort: port)
+        let daemon = try TestDaemon("add_seen_header = yes", tcpPort: port)
         defer { daemon.finish() }
         let client = try daemon.client()
         var times: [Duration] = []

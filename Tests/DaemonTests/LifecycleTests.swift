@@ -10,7 +10,7 @@ struct LifecycleTests {
     static let blockedReply = ["code": "550", "enhanced": "5.7.1", "text": "Thread Welcome is blocked"]
 
     @Test func aStormSurvivesARestart() throws {
-        let daemon = try RunningDaemon(Self.stormReply)
+        let daemon = try TestDaemon(Self.stormReply)
         defer { daemon.finish() }
         let root = "root-restart@example.test"
         let trip = try daemon.script("storm", ["root": root, "trips": "2", "mode": "trip"].merging(Self.blockedReply) { a, _ in a })
@@ -29,7 +29,7 @@ struct LifecycleTests {
     }
 
     @Test func anExpiredStormIsLoggedByTheBackgroundSweep() throws {
-        let daemon = try RunningDaemon("block_duration = 1s\n" + Self.stormReply)
+        let daemon = try TestDaemon("block_duration = 1s\n" + Self.stormReply)
         defer { daemon.finish() }
         let trip = try daemon.script("storm", ["root": "root-expire@example.test", "trips": "2", "mode": "trip"]
             .merging(Self.blockedReply) { a, _ in a })
@@ -40,7 +40,7 @@ struct LifecycleTests {
     @Test func aMissingNamedConfigIsAnError() throws {
         let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-tests")
         defer { TestEnvironment.remove(folder) }
-        let child = try RunningDaemon.spawn(configPath: "\(folder)/absent.conf", log: "\(folder)/daemon.log")
+        let child = try TestDaemon.spawn(config: "\(folder)/absent.conf", log: "\(folder)/daemon.log")
         let (ending, timedOut) = child.waitForExit(within: 30)
         #expect(!timedOut && ending == .exited(78), "\(ending): \(child.output)")
         #expect(child.output.contains("\(folder)/absent.conf: cannot read the configuration"), "\(child.output)")
@@ -49,7 +49,7 @@ struct LifecycleTests {
     @Test func aCorruptSnapshotIsSetAsideAndTheDaemonStillFilters() throws {
         let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-tests")
         try Data("BWLEDGER\u{1}\u{0}\u{0}\u{0}truncated".utf8).write(to: URL(fileURLWithPath: "\(folder)/ledger.snapshot"))
-        let daemon = try RunningDaemon("hard_gate = 40", folder: folder)
+        let daemon = try TestDaemon("hard_gate = 40", folder: folder)
         defer { daemon.finish() }
         #expect(daemon.log.contains("is unusable"), "\(daemon.log)")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder)
@@ -60,7 +60,7 @@ struct LifecycleTests {
     }
 
     @Test func anUnwritableSnapshotPathIsLoggedAndFilteringGoesOn() throws {
-        let daemon = try RunningDaemon("""
+        let daemon = try TestDaemon("""
             snapshot_path = /proc/breakwater-cannot-write-here/ledger.snapshot
             hard_gate = 40
             """)
@@ -71,7 +71,7 @@ struct LifecycleTests {
     }
 
     @Test func sigusr1WithABrokenConfigKeepsTheOldOneAndAGoodOneApplies() throws {
-        let daemon = try RunningDaemon("hard_gate = 40")
+        let daemon = try TestDaemon("hard_gate = 40")
         defer { daemon.finish() }
         let refused = ["code": "550", "enhanced": "5.7.1",
                        "text": "Reply-all to 51 recipients refused: \"Welcome\" reaches too many people. Reply to the sender only."]
@@ -104,7 +104,7 @@ struct LifecycleTests {
     /// the thread never paused, and the handler waited 2 s sixteen times: 33 s, 16 reloads.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb"), "needs gdb (.ci/run installs it)"))
     func aCrashEndsTheProcessAtOnceWithoutReloads() throws {
-        let daemon = try RunningDaemon()
+        let daemon = try TestDaemon()
         defer { daemon.finish() }
         let started = ContinuousClock.now
         let gdb = try ChildProcess("/usr/bin/gdb", ["-nx", "-batch", "-p", "\(daemon.process.pid)", "-ex", "call (void)abort()"],
@@ -121,7 +121,7 @@ struct LifecycleTests {
     }
 
     @Test func sigusr1StillReloadsAndABurstIsHandled() throws {
-        let daemon = try RunningDaemon("hard_gate = 40")
+        let daemon = try TestDaemon("hard_gate = 40")
         defer { daemon.finish() }
         try daemon.writeConfig("hard_gate = 30")
         for _ in 0..<5 { daemon.process.send(SIGUSR1) }
@@ -146,8 +146,8 @@ struct LifecycleTests {
         defer { close(watch) }
         try #require(inotify_add_watch(watch, folder, UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE)) >= 0)
 
-        let daemon = try RunningDaemon("socket_mode = 0660\nsocket_group = \(group)", folder: folder,
-                                       base: RunningDaemon.base.replacingOccurrences(of: "socket_group =\n", with: ""))
+        let daemon = try TestDaemon("socket_mode = 0660\nsocket_group = \(group)",
+                                    base: TestDaemon.base.replacingOccurrences(of: "socket_group =\n", with: ""), folder: folder)
         defer { daemon.finish() }
         var info = stat()
         try #require(stat("\(folder)/breakwater.sock", &info) == 0)

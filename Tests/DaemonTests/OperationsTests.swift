@@ -11,30 +11,24 @@ import Testing
 @Suite struct OperationsTests {
     /// A daemon with its control socket, metrics endpoint and notify script in its folder.
     struct Setup {
-        let daemon: RunningDaemon
+        let daemon: TestDaemon
         let cli: AdminCLI
-        let metricsPort: UInt16
+        var metricsPort: UInt16 { daemon.metricsPort ?? 0 }
 
         init(_ settings: String = "") throws {
             let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-ops")
-            let port = try TestEnvironment.freePort()
             // why a script: it proves the command ran without a shell and saw the storm's facts.
             let script = "\(folder)/notify.sh"
             // One file per run, renamed into place whole, so runs at the same moment cannot interleave.
             try "#!/bin/sh\nenv | grep '^BREAKWATER_' | sort > \(folder)/.run.$$ && mv \(folder)/.run.$$ \(folder)/notified.$$\n"
                 .write(toFile: script, atomically: true, encoding: .utf8)
             chmod(script, 0o755)
-            daemon = try RunningDaemon("""
-                control_socket = \(folder)/control.sock
-                metrics_listen = 127.0.0.1:\(port)
+            daemon = try TestDaemon("""
                 notify_command = \(script)
                 storm_reply = 550 5.7.1 Storm
                 \(settings)
-                """, folder: folder)
-            metricsPort = port
+                """, folder: folder, controlSocket: true, metrics: true)
             cli = AdminCLI(folder: folder, socket: "\(folder)/control.sock")
-            let up = TestEnvironment.waitUntil(seconds: 20) { TestEnvironment.isListening(unixPath: "\(folder)/control.sock") }
-            if !up { daemon.finish(); throw ChildProcess.SpawnError(description: "no control socket:\n\(daemon.log)") }
         }
 
         /// The root message, then `count` reply-alls from user1, user2...; what the MTA was told.

@@ -8,9 +8,8 @@ struct ReplayCommandTests {
         guard let binary = TestEnvironment.executable(named: tool) else {
             throw ChildProcess.SpawnError(description: "\(tool) is not built")
         }
-        let child = try ChildProcess(binary, arguments, logPath: "\(folder)/\(tool)-\(arguments.joined().count).log")
-        let (ending, _) = child.waitForExit(within: 60)
-        return (ending, child.output)
+        let run = try ChildProcess.run(binary, arguments, logPath: "\(folder)/\(tool)-\(arguments.joined().count).log")
+        return (run.ending, run.output)
     }
 
     @Test func bothCommandsGenerateTheSameScenario() throws {

@@ -10,13 +10,13 @@ import Testing
 @Suite(.enabled(if: Miltertest.isInstalled, "needs Debian's miltertest"))
 struct StormScenarioTests {
     /// Starts a daemon with `settings`, runs `body`, and always cleans up.
-    private func withDaemon(_ settings: String, _ body: (RunningDaemon) throws -> Void) throws {
-        let daemon = try RunningDaemon(settings)
+    private func withDaemon(_ settings: String, _ body: (TestDaemon) throws -> Void) throws {
+        let daemon = try TestDaemon(settings)
         defer { daemon.finish() }
         try body(daemon)
     }
 
-    private func expectPassed(_ result: (passed: Bool, output: String), _ daemon: RunningDaemon,
+    private func expectPassed(_ result: (passed: Bool, output: String), _ daemon: TestDaemon,
                               sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(result.passed, "miltertest: \(result.output)\ndaemon log:\n\(daemon.log)", sourceLocation: sourceLocation)
     }

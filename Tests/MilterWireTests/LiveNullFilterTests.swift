@@ -1,5 +1,6 @@
 import Testing
 @testable import MilterWire
+import TestSupport
 
 // The client against real libmilter: the C fixture in Tests/Fixtures/nullfilter.
 // Skipped (with this reason) only when no C compiler is installed.
@@ -22,7 +23,7 @@ private func header(_ name: String, in result: MessageResult) -> String? {
 }
 
 @Test(withCompiler) func everyStepAnsweredByDefaultNegotiation() throws {
-    let filter = try NullFilter(noReply: false)
+    let filter = try NullFilter(answersOnlyEndOfMessage: false)
     let milter = try filter.client()
     #expect(!milter.negotiation.flags.contains(.noReplyRcpt), "libmilter's default answers every step")
     try milter.connect(hostname: "client.example", address: .inet(address: "192.0.2.7", port: 40000))
@@ -65,7 +66,7 @@ private func header(_ name: String, in result: MessageResult) -> String? {
 }
 
 @Test(withCompiler) func onlyEndOfMessageAnsweredWhenTheFilterSaysSo() throws {
-    let filter = try NullFilter(noReply: true)
+    let filter = try NullFilter(answersOnlyEndOfMessage: true)
     let milter = try filter.client()
     let wanted: ProtocolFlags = [.noReplyMail, .noReplyRcpt, .noReplyHeader, .noReplyEndOfHeaders,
                                  .noConnect, .noHelo, .noBody, .noData, .noUnknown]
@@ -91,7 +92,7 @@ private func header(_ name: String, in result: MessageResult) -> String? {
 }
 
 @Test(withCompiler) func manyMessagesOnOneConnectionWithAbortsBetween() throws {
-    let filter = try NullFilter(noReply: true)
+    let filter = try NullFilter(answersOnlyEndOfMessage: true)
     let milter = try filter.client()
     try milter.connect(hostname: "client.example", address: .unknown)
     for n in 0..<200 {
@@ -107,7 +108,7 @@ private func header(_ name: String, in result: MessageResult) -> String? {
 }
 
 @Test(withCompiler) func overTCPWithEitherSocketSpelling() throws {
-    let filter = try NullFilter(noReply: true, tcpPort: NullFilter.freePort())
+    let filter = try NullFilter(answersOnlyEndOfMessage: true, tcpPort: TestEnvironment.freePort())
     let milter = try filter.client()
     try milter.connect(hostname: "client.example", address: .inet6(address: "2001:db8::7", port: 40000))
     let result = try milter.send(message())

@@ -36,10 +36,7 @@ extension PostfixDeliveryTests {
                 mails.append(mail)
                 let step = killAt.contains(n) && !isDown ? SMTPKillStep.allCases.randomElement(using: &random)! : nil
                 if let step { steps.append("\(n):\(step)") }
-                let reply = try SteppedSMTP.send(mail, port: postfix.smtpPort, killing: step) {
-                    daemon.process.send(SIGKILL)
-                    _ = daemon.process.waitForExit(within: 30)
-                }
+                let reply = try SteppedSMTP.send(mail, port: postfix.smtpPort, killing: step) { daemon.kill() }
                 final[mail.messageID] = reply
                 firstTries[reply.code / 100, default: 0] += 1
                 if step != nil {

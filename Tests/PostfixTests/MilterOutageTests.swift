@@ -11,7 +11,7 @@ extension PostfixDeliveryTests {
         try withBreakwater("storm_reply = 550 5.7.1 Storm in {subject}") { daemon, smtp in
             let thread = StormThread(tag: "outage")
             try replyAllsUpToTheTripPoint(thread, smtp, daemon)
-            #expect(daemon.stop() == .exited(0), "\(daemon.log)")
+            #expect(daemon.stop().ending == .exited(0), "\(daemon.log)")
 
             let bySMTP = [thread.directReply(11), thread.replyAll(12)]
             let bySendmail = [thread.directReply(13), thread.replyAll(14)]

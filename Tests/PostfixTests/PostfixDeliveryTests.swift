@@ -13,8 +13,8 @@ struct PostfixDeliveryTests {
 
     /// Runs `body` with a fresh daemon configured with `settings`; the daemon log is attached to
     /// any failure, and the daemon is always killed.
-    func withBreakwater(_ settings: String = "", _ body: (Breakwater, SMTPClient) throws -> Void) throws {
-        let daemon = try Breakwater(settings, postfix: postfix)
+    func withBreakwater(_ settings: String = "", _ body: (TestDaemon, SMTPClient) throws -> Void) throws {
+        let daemon = try postfix.startBreakwater(settings)
         defer { daemon.finish() }
         let smtp = try SMTPClient(port: postfix.smtpPort)
         defer { smtp.quit() }
@@ -35,7 +35,7 @@ struct PostfixDeliveryTests {
     }
 
     /// The announcement and three reply-alls, each delivered to everybody; the storm is then armed.
-    func replyAllsUpToTheTripPoint(_ thread: StormThread, _ smtp: SMTPClient, _ daemon: Breakwater) throws {
+    func replyAllsUpToTheTripPoint(_ thread: StormThread, _ smtp: SMTPClient, _ daemon: TestDaemon) throws {
         try accepted(thread.announcement, smtp)
         #expect(postfix.waitForDeliveries(of: thread.rootID, count: PrivatePostfix.listSize), "\(daemon.log)")
         for n in 1...3 {

@@ -19,21 +19,11 @@ struct ConnectionFloodTests {
 
     /// A non-blocking connect, so a full backlog fails (EAGAIN) instead of blocking the test.
     static func connectUnix(_ path: String) -> (fd: Int32, errno: Int32) {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { return (-1, errno) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        do {
+            return (try LocalSocket.connect(unixPath: path, nonBlocking: true), 0)
+        } catch {
+            return (-1, error.errno)
         }
-        if status != 0 {
-            let e = errno
-            close(fd)
-            return (-1, e)
-        }
-        return (fd, 0)
     }
 
     /// utime + stime of a process, in clock ticks (/proc/PID/stat fields 14 and 15).
@@ -48,7 +38,7 @@ struct ConnectionFloodTests {
 
     @Test("2,000 connections against 256 fds: the daemon survives, then serves and returns to its baseline")
     func connectionFlood() throws {
-        let daemon = try LiveDaemon(HostileSessionTests.settings)
+        let daemon = try TestDaemon(HostileSessionTests.settings)
         defer { daemon.finish() }
         try HostileSessionTests.expectStillFiltering(daemon, 1, after: "start")
         let baseline = daemon.openFDs

@@ -21,7 +21,7 @@ struct FaultTests {
     }
 
     /// The original and trip_replies (2) reply-alls pass; the next is blocked: the storm tripped.
-    static func tripStorm(_ daemon: LiveDaemon, root: String, subject: String = "Welcome") throws {
+    static func tripStorm(_ daemon: TestDaemon, root: String, subject: String = "Welcome") throws {
         let client = try daemon.client()
         defer { client.quit() }
         #expect(try client.send(Mail.original(root: root, subject: subject)).verdict == .accept)
@@ -41,7 +41,7 @@ struct FaultTests {
 
     @Test("SIGKILL in the middle of a storm: the restarted daemon keeps the block")
     func killMidStorm() throws {
-        let daemon = try LiveDaemon(Self.stormSettings)
+        let daemon = try TestDaemon(Self.stormSettings)
         defer { daemon.finish() }
         let root = "root-kill@example.test"
         try Self.tripStorm(daemon, root: root)
@@ -84,7 +84,7 @@ struct FaultTests {
         // mode, but nobody can create a file under a regular file (ENOTDIR).
         let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-reliability")
         try Data("not a folder".utf8).write(to: URL(fileURLWithPath: "\(folder)/blocked"))
-        let daemon = try LiveDaemon(Self.stormSettings, snapshotPath: "\(folder)/blocked/ledger.snapshot", folder: folder)
+        let daemon = try TestDaemon(Self.stormSettings, folder: folder, snapshotPath: "\(folder)/blocked/ledger.snapshot")
         defer { daemon.finish() }
         try Self.tripStorm(daemon, root: "root-unwritable@example.test")
         #expect(daemon.waitForLog("cannot write snapshot"), "\(daemon.log)")
@@ -97,7 +97,7 @@ struct FaultTests {
 
     @Test("a snapshot cut in half is set aside and the daemon starts and filters")
     func truncatedSnapshot() throws {
-        let daemon = try LiveDaemon(Self.stormSettings)
+        let daemon = try TestDaemon(Self.stormSettings)
         defer { daemon.finish() }
         try Self.tripStorm(daemon, root: "root-cut@example.test")
         let (ending, timedOut) = daemon.stop()
@@ -120,7 +120,7 @@ struct FaultTests {
     /// of processes that are gone, and leaves one whose process still runs.
     @Test("temporary snapshots left by a killed daemon are removed at the next start")
     func staleTemporarySnapshotsAreRemoved() throws {
-        let daemon = try LiveDaemon(Self.stormSettings)
+        let daemon = try TestDaemon(Self.stormSettings)
         defer { daemon.finish() }
         let (ending, timedOut) = daemon.stop()
         try #require(!timedOut && ending == .exited(0), "\(ending)\n\(daemon.log)")

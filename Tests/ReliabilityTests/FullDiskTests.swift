@@ -11,13 +11,13 @@ struct FullDiskTests {
     static let settings = FaultTests.stormSettings + "\ncontrol_socket =\n"
 
     /// Completed snapshot writes in the current process's log.
-    static func written(_ daemon: LiveDaemon) -> Int {
+    static func written(_ daemon: TestDaemon) -> Int {
         daemon.log.components(separatedBy: "snapshot written").count - 1
     }
 
     /// Waits until a snapshot begun after now is on disk: two more "snapshot written" lines
     /// (the write in progress may hold the ledger from before).
-    static func waitForFreshSnapshot(_ daemon: LiveDaemon) -> Bool {
+    static func waitForFreshSnapshot(_ daemon: TestDaemon) -> Bool {
         let now = written(daemon)
         return TestEnvironment.waitUntil(seconds: 20) { written(daemon) >= now + 2 }
     }
@@ -53,14 +53,14 @@ struct FullDiskTests {
             print("reliability: full disk test skipped: cannot mount a tmpfs: \(why)")
             return
         }
-        var daemon: LiveDaemon?
+        var daemon: TestDaemon?
         defer {
             daemon?.process.killNow()
             umount2(disk, Int32(MNT_DETACH))
             TestEnvironment.remove(folder)
         }
         let snapshot = "\(disk)/ledger.snapshot"
-        let started = try LiveDaemon(Self.settings, snapshotPath: snapshot, folder: folder)
+        let started = try TestDaemon(Self.settings, folder: folder, snapshotPath: snapshot)
         daemon = started
 
         // 1. A storm, and a snapshot that holds it.

@@ -12,58 +12,15 @@ import Testing
 struct HostileFloodTests {
     /// The daemon `Tools/reliability/hostile.sh` starts, in a scratch folder: all@example.test is a
     /// list of 50, the hard gate at 40 answers 550, libmilter's read timeout is 2 s.
-    final class Daemon {
-        let folder: String
-        let socket: String
-        let process: ChildProcess
-
-        init() throws {
-            folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-hostile-flood")
-            socket = "\(folder)/bw.sock"
-            try "all@example.test 50\n".write(toFile: "\(folder)/sizes", atomically: true, encoding: .utf8)
-            try """
-                listen = unix:\(socket)
-                socket_group =
-                control_socket =
-                snapshot_path = \(folder)/ledger.snapshot
-                snapshot_interval = 10s
-                list_size_maps = \(folder)/sizes
-                reply_all_threshold = 10
-                trip_replies = 2
-                hard_gate = 40
-                hard_gate_reply = 550 5.7.1 Too many people
-                max_threads = 100000
-                milter_timeout = 2s
-                log_level = warning
-
-                """.write(toFile: "\(folder)/breakwater.conf", atomically: true, encoding: .utf8)
-            guard let binary = TestEnvironment.executable(named: "breakwater") else {
-                throw ChildProcess.SpawnError(description: "breakwater not found next to the test binary; build it first")
-            }
-            process = try ChildProcess(binary, ["run", "--foreground", "--allow-root", "--config", "\(folder)/breakwater.conf"],
-                                       logPath: "\(folder)/daemon.log")
-            let socket = socket
-            let process = process
-            let up = TestEnvironment.waitUntil(seconds: 20) {
-                TestEnvironment.isListening(unixPath: socket) || !Self.alive(process.pid)
-            }
-            guard up, Self.alive(process.pid) else {
-                process.killNow()
-                throw ChildProcess.SpawnError(description: "breakwater did not start:\n\(process.output)")
-            }
-        }
-
-        static func alive(_ pid: pid_t) -> Bool {
-            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
-            return !status.contains("State:\tZ") && !status.contains("State:\tX")
-        }
-
-        var isAlive: Bool { Self.alive(process.pid) }
-
-        func finish() {
-            process.killNow()
-            TestEnvironment.remove(folder)
-        }
+    static func daemon() throws -> TestDaemon {
+        try TestDaemon("""
+            snapshot_interval = 10s
+            hard_gate = 40
+            hard_gate_reply = 550 5.7.1 Too many people
+            max_threads = 100000
+            milter_timeout = 2s
+            log_level = warning
+            """, prefix: "breakwater-hostile-flood")
     }
 
     /// The `key=value` pairs of the `hostile-result` line.
@@ -80,14 +37,14 @@ struct HostileFloodTests {
     @Test("10,000 hostile sessions from 16 connections: checks pass, nothing hangs, fds come back, SIGTERM exits 0")
     func smokeFlood() throws {
         let stress = try #require(TestEnvironment.executable(named: "breakwater-lab"), "breakwater-lab not built")
-        let daemon = try Daemon()
+        let daemon = try Self.daemon()
         defer { daemon.finish() }
         let sessions = 10_000
         // why these rates: every big kind once (100,000 RCPTs, a 1 MiB header, 10,000 headers)
         // and 5 stalls, in well under 30 s with a debug build.
         // Odd macro frames are in the mix: they crashed libmilter until CMilterGuard (oddMacroList).
         let run = try ChildProcess(stress, [
-            "hostile", "--socket", "unix:\(daemon.socket)", "--pid", "\(daemon.process.pid)", "--smoke",
+            "hostile", "--socket", "unix:\(daemon.socketPath)", "--pid", "\(daemon.process.pid)", "--smoke",
             "--sessions", "\(sessions)", "--connections", "16", "--seed", "9", "--check-every", "250",
             "--big-every", "3000", "--stall-every", "2000", "--stall-seconds", "4",
         ], logPath: "\(daemon.folder)/stress.log")
@@ -114,8 +71,7 @@ struct HostileFloodTests {
         #expect(Int(r["vanished"] ?? "") ?? 0 > 0)
         #expect(output.contains("stall-mid-frame: dropped by the daemon after"))
         #expect(daemon.isAlive)
-        daemon.process.send(SIGTERM)
-        let stop = daemon.process.waitForExit(within: 30)
+        let stop = daemon.stop()
         #expect(stop.ending == .exited(0), "daemon \(stop.ending) after SIGTERM:\n\(daemon.process.output.suffix(3000))")
     }
 
@@ -129,9 +85,9 @@ struct HostileFloodTests {
     /// connection (the MTA then applies its default action to that one message).
     @Test("a macro frame with an odd number of strings closes that connection; the daemon lives and serves")
     func oddMacroList() throws {
-        let daemon = try Daemon()
+        let daemon = try Self.daemon()
         defer { daemon.finish() }
-        let s = try RawMilterSocket(unixPath: daemon.socket)
+        let s = try RawMilterSocket(unixPath: daemon.socketPath)
         defer { s.close() }
         s.write(RawMilterSocket.negotiation)
         let negotiated = s.read(seconds: 30) { $0.contains { if case .negotiation = $0 { true } else { false } } }
@@ -159,7 +115,7 @@ struct HostileFloodTests {
         // is closed before any message gets a verdict.
         #expect(answers.closed && finals <= 2, "\(finals) answers (connect and HELO are 2), closed: \(answers.closed)")
         #expect(daemon.isAlive, "\(daemon.process.output.prefix(2000))")
-        let client = try MilterClient(connectingTo: "unix:\(daemon.socket)", configuration: .init(timeout: .seconds(10)))
+        let client = try MilterClient(connectingTo: "unix:\(daemon.socketPath)", configuration: .init(timeout: .seconds(10)))
         defer { client.quit() }
         _ = try client.connect(hostname: "client.example.test", address: .inet(address: "192.0.2.7", port: 40000))
         _ = try client.helo("client.example.test")

@@ -17,7 +17,7 @@ struct HostileSessionTests {
 
     /// A direct reply is accepted and a reply-all to the list refused with 550: the daemon
     /// still decides correctly.
-    static func expectStillFiltering(_ daemon: LiveDaemon, _ n: Int, after what: String) throws {
+    static func expectStillFiltering(_ daemon: TestDaemon, _ n: Int, after what: String) throws {
         try #require(daemon.isAlive, "daemon died after \(what):\n\(daemon.log)")
         let client = try daemon.client()
         defer { client.quit() }
@@ -32,7 +32,7 @@ struct HostileSessionTests {
     }
 
     /// The daemon's log without its once-a-second snapshot lines: what a failure needs to show.
-    static func events(_ daemon: LiveDaemon) -> String {
+    static func events(_ daemon: TestDaemon) -> String {
         daemon.log.split(separator: "\n").filter { !$0.contains("snapshot written") }.suffix(30).joined(separator: "\n")
     }
 
@@ -50,10 +50,10 @@ struct HostileSessionTests {
 
     @Test("random bytes, absurd lengths, truncation, disorder, floods and stalls")
     func hostileConnections() throws {
-        let daemon = try LiveDaemon(Self.settings)
+        let daemon = try TestDaemon(Self.settings)
         defer { daemon.finish() }
         var checks = 0
-        func expectStillFiltering(_ daemon: LiveDaemon, after what: String) throws {
+        func expectStillFiltering(_ daemon: TestDaemon, after what: String) throws {
             checks += 1
             try Self.expectStillFiltering(daemon, checks, after: what)
         }

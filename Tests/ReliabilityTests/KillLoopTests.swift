@@ -31,7 +31,7 @@ struct KillLoopTests {
 
     @Test("SIGKILL at random points of a storm replay: no message vanishes, a snapshotted block is kept")
     func killLoop() throws {
-        let daemon = try LiveDaemon(Self.settings)
+        let daemon = try TestDaemon(Self.settings)
         defer { daemon.finish() }
         var random = KillRandom(seed: Self.seed)
         var totals = KillTotals()
@@ -66,7 +66,7 @@ struct KillLoopTests {
 
     /// One round on the running daemon: original, workers replaying the storm, a kill, a restart,
     /// and the checks after it.
-    static func play(_ plan: KillPlan, on daemon: LiveDaemon) throws -> KillOutcome {
+    static func play(_ plan: KillPlan, on daemon: TestDaemon) throws -> KillOutcome {
         let state = RoundState(plan: plan, pid: daemon.process.pid, logPath: daemon.process.logPath,
                                socketPath: daemon.socketPath, snapshotPath: daemon.snapshotPath)
         let starter = try daemon.client()

@@ -12,59 +12,18 @@ import Testing
 struct LiveStressTests {
     /// A daemon on a unix socket in a scratch folder, with a control socket; `everyone@...` is the
     /// 5,000-mailbox list both commands send announcements and reply-alls to.
-    final class StressDaemon {
-        let folder: String
-        let socket: String
-        let control: String
-        let process: ChildProcess
-
-        init(cap: Int) throws {
-            folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-lab")
-            socket = "\(folder)/bw.sock"
-            control = "\(folder)/control.sock"
-            let teams = (0..<10).map { "team\($0)@soak.example 20\n" }.joined()
-            try ("everyone@flood.example 5000\neveryone@soak.example 5000\n" + teams)
-                .write(toFile: "\(folder)/sizes", atomically: true, encoding: .utf8)
-            let config = """
-                listen = unix:\(socket)
-                socket_group =
-                snapshot_path = \(folder)/ledger.snapshot
-                snapshot_interval = 2s
-                list_size_maps = \(folder)/sizes
-                max_threads = \(cap)
-                control_socket = \(control)
-                reply_all_threshold = 2500
-                trip_replies = 10
-                trip_window = 60m
-                hard_gate = off
-                log_level = notice
-
-                """
-            try config.write(toFile: "\(folder)/breakwater.conf", atomically: true, encoding: .utf8)
-            guard let binary = TestEnvironment.executable(named: "breakwater") else {
-                throw ChildProcess.SpawnError(description: "breakwater not found next to the test binary; build it first")
-            }
-            process = try ChildProcess(binary, ["run", "--foreground", "--allow-root", "--config", "\(folder)/breakwater.conf"],
-                                       logPath: "\(folder)/daemon.log")
-            let up = TestEnvironment.waitUntil(seconds: 20) { [socket, control] in
-                TestEnvironment.isListening(unixPath: socket) && FileManager.default.fileExists(atPath: control)
-            }
-            guard up else {
-                process.killNow()
-                throw ChildProcess.SpawnError(description: "breakwater did not start:\n\(process.output)")
-            }
-        }
-
-        /// SIGTERM; the ending (must be exit 0).
-        func stop() -> ChildProcess.Ending {
-            process.send(SIGTERM)
-            return process.waitForExit(within: 30).ending
-        }
-
-        func finish() {
-            process.killNow()
-            TestEnvironment.remove(folder)
-        }
+    static func daemon(cap: Int) throws -> TestDaemon {
+        let teams = (0..<10).map { "team\($0)@soak.example 20\n" }.joined()
+        return try TestDaemon("""
+            snapshot_interval = 2s
+            max_threads = \(cap)
+            reply_all_threshold = 2500
+            trip_replies = 10
+            trip_window = 60m
+            hard_gate = off
+            log_level = notice
+            """, sizes: "everyone@flood.example 5000\neveryone@soak.example 5000\n" + teams,
+            controlSocket: true)
     }
 
     /// Runs `breakwater-lab` with `arguments` (bounded by `seconds`); its ending, output and
@@ -92,10 +51,10 @@ struct LiveStressTests {
     @Test("flood: 20,000 fresh messages, cap 500 held, storm refused at reply-all 11 and still after, every verdict back")
     func flood() throws {
         let cap = 500
-        let daemon = try StressDaemon(cap: cap)
+        let daemon = try Self.daemon(cap: cap)
         defer { daemon.finish() }
-        let run = try Self.stress(["flood", "--smoke", "--socket", "unix:\(daemon.socket)", "--pid", "\(daemon.process.pid)",
-                                   "--control-socket", daemon.control, "--messages", "20000", "--cap", "\(cap)",
+        let run = try Self.stress(["flood", "--smoke", "--socket", "unix:\(daemon.socketPath)", "--pid", "\(daemon.process.pid)",
+                                   "--control-socket", daemon.controlSocket ?? "", "--messages", "20000", "--cap", "\(cap)",
                                    "--connections", "4", "--trip-replies", "10", "--sample-every", "1000"],
                                   in: daemon.folder, seconds: 120)
         #expect(run.ending == .exited(0), "\(run.output)\n\(daemon.process.output.suffix(2000))")
@@ -108,19 +67,19 @@ struct LiveStressTests {
         #expect(r["over_cap"] == "0", "\(r)")
         #expect(r["storm_passed"] == "10" && r["storm_refused_at"] == "11" && r["trip_point"] == "11", "\(r)")
         #expect(r["storm_after"] == "refused", "\(r)")
-        #expect(daemon.stop() == .exited(0), "\(daemon.process.output.suffix(2000))")
+        #expect(daemon.stop().ending == .exited(0), "\(daemon.process.output.suffix(2000))")
     }
 
     @Test("soak: 15 s of paced mixed traffic with storms every 4 s, every storm refused at its trip point, fds flat")
     func soak() throws {
         // why cap 100: the ledger is full within the 5 s warm-up, so memory has no reason to grow.
-        let daemon = try StressDaemon(cap: 100)
+        let daemon = try Self.daemon(cap: 100)
         defer { daemon.finish() }
         // why the loose RSS bound: 15 s is too short for a slope in bytes per message (one malloc
         // arena step is ~130 KiB; 15 s smoke runs showed 30-80 KiB per 1,000 messages in their last
         // 10 s); 1,000 KiB per 1,000 still catches a leak of 1 KiB a message. soak.sh judges the slope.
-        let run = try Self.stress(["soak", "--smoke", "--socket", "unix:\(daemon.socket)", "--pid", "\(daemon.process.pid)",
-                                   "--control-socket", daemon.control, "--duration", "15", "--rate", "300",
+        let run = try Self.stress(["soak", "--smoke", "--socket", "unix:\(daemon.socketPath)", "--pid", "\(daemon.process.pid)",
+                                   "--control-socket", daemon.controlSocket ?? "", "--duration", "15", "--rate", "300",
                                    "--warmup", "5", "--sample", "0.5", "--storm-every", "4", "--trip-replies", "10",
                                    "--max-rss-slope", "1000", "--max-fd-growth", "4"],
                                   in: daemon.folder, seconds: 90)
@@ -135,6 +94,6 @@ struct LiveStressTests {
         // With every connection closed, the daemon holds the fds it held before the traffic.
         let quietGrowth = (Int(r["fds_quiet_end"] ?? "") ?? 999) - (Int(r["fds_quiet_start"] ?? "") ?? 0)
         #expect(quietGrowth <= 2, "\(r)")
-        #expect(daemon.stop() == .exited(0), "\(daemon.process.output.suffix(2000))")
+        #expect(daemon.stop().ending == .exited(0), "\(daemon.process.output.suffix(2000))")
     }
 }

@@ -10,20 +10,9 @@ import Testing
 struct PrivilegeTests {
     /// A config in a fresh folder, and the daemon started on it without `--allow-root`.
     static func start(_ settings: String) throws -> (folder: String, socket: String, process: ChildProcess) {
-        let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-privileges")
-        let socket = "\(folder)/bw.sock"
-        try """
-            listen = unix:\(socket)
-            snapshot_path = \(folder)/ledger.snapshot
-            socket_group =
-            control_socket =
-            \(settings)
-
-            """.write(toFile: "\(folder)/breakwater.conf", atomically: true, encoding: .utf8)
-        let binary = try #require(TestEnvironment.executable(named: "breakwater"), "breakwater not built")
-        let process = try ChildProcess(binary, ["run", "--foreground", "--config", "\(folder)/breakwater.conf"],
-                                       logPath: "\(folder)/daemon.log")
-        return (folder, socket, process)
+        let daemon = try TestDaemon(settings, base: "socket_group =", sizes: nil, prefix: "breakwater-privileges",
+                                    allowRoot: false, waitsUntilListening: false)
+        return (daemon.folder, daemon.socketPath, daemon.process)
     }
 
     /// The `Uid:` line of /proc/PID/status: real, effective, saved, filesystem.
@@ -57,14 +46,12 @@ struct PrivilegeTests {
 
     @Test("run_as_user = nobody: every uid and gid is nobody's, root cannot come back, and it still filters")
     func dropsToNobody() throws {
-        let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-privileges")
-        // why: nobody creates the milter socket (libmilter opens it after the drop) and writes snapshots here.
         let nobody = try #require(getpwnam("nobody")).pointee
-        try #require(chown(folder, nobody.pw_uid, nobody.pw_gid) == 0)
-        let daemon = try LiveDaemon(HostileSessionTests.settings + "\nrun_as_user = nobody", folder: folder)
+        // why runAsUser: the folder is nobody's, who creates the milter socket (libmilter opens it after the drop) and writes snapshots.
+        let daemon = try TestDaemon(HostileSessionTests.settings, prefix: "breakwater-privileges", runAsUser: "nobody")
         defer { daemon.finish() }
         let uid = "\(nobody.pw_uid)", gid = "\(nobody.pw_gid)"
-        // why wait: the socket listens (what LiveDaemon waits for) just before the drop.
+        // why wait: the socket listens (what TestDaemon waits for) just before the drop.
         #expect(daemon.waitForLog("dropped root: running as nobody (uid \(uid), gid \(gid)"), "\(daemon.log)")
         #expect(Self.ids(daemon.process.pid, "Uid") == [uid, uid, uid, uid])
         #expect(Self.ids(daemon.process.pid, "Gid") == [gid, gid, gid, gid])

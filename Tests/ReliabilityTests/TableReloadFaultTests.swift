@@ -21,11 +21,11 @@ struct TableReloadFaultTests {
     }
 
     /// A daemon with the sizes file (all@ 50) and a virtual table (team@ 45 members).
-    static func start() throws -> (LiveDaemon, sizes: String, virtual: String) {
+    static func start() throws -> (TestDaemon, sizes: String, virtual: String) {
         let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-reliability")
         let virtualPath = "\(folder)/virtual"
         try virtual(members: 45).write(toFile: virtualPath, atomically: true, encoding: .utf8)
-        let daemon = try LiveDaemon(settings + "\nvirtual_alias_maps = \(virtualPath)\n", folder: folder)
+        let daemon = try TestDaemon(settings + "\nvirtual_alias_maps = \(virtualPath)\n", folder: folder)
         return (daemon, "\(folder)/sizes", virtualPath)
     }
 
@@ -41,7 +41,7 @@ struct TableReloadFaultTests {
     }
 
     /// The audience the hard gate counted, or nil when the reply-all passed.
-    static func gate(_ daemon: LiveDaemon, _ n: Int, to list: String) throws -> Int? {
+    static func gate(_ daemon: TestDaemon, _ n: Int, to list: String) throws -> Int? {
         let client = try daemon.client()
         defer { client.quit() }
         let r = try client.send(replyAll(n, to: list))
@@ -54,12 +54,8 @@ struct TableReloadFaultTests {
     }
 
     /// SIGUSR1, and waits until the daemon says the reload is done.
-    static func reload(_ daemon: LiveDaemon) -> Bool {
-        let before = daemon.log.components(separatedBy: "reloaded \(daemon.configPath)").count
-        daemon.process.send(SIGUSR1)
-        return TestEnvironment.waitUntil(seconds: 20) {
-            daemon.log.components(separatedBy: "reloaded \(daemon.configPath)").count > before
-        }
+    static func reload(_ daemon: TestDaemon) -> Bool {
+        daemon.reload()
     }
 
     /// Ways to make a table unreadable as root (mode bits do not stop root).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Replay
+import TestSupport
 
 /// The `breakwater-replay` executable itself, run as a person would run it.
 @Suite("breakwater-replay command")
@@ -40,7 +41,7 @@ struct CommandLineTests {
     }
 
     @Test func liveAgainstTheNullFilterReportsAndExits() throws {
-        let filter = try NullFilterProcess(answersOnlyEndOfMessage: true)
+        let filter = try NullFilter(answersOnlyEndOfMessage: true)
         let dir = String(cString: mkdtemp(strdup("/tmp/bw-replay-cli-XXXXXX")))
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let good = dir + "/good.session"

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import MilterWire
 @testable import Replay
+import TestSupport
 
 /// Live replay against the C null filter on real libmilter, in both of its negotiations.
 @Suite("Live replay against the null filter")
@@ -43,7 +44,7 @@ struct LiveReplayTests {
     expect continue
     """
 
-    func run(_ text: String, against filter: NullFilterProcess, concurrency: Int = 1, repeats: Int = 1) throws -> LiveReport {
+    func run(_ text: String, against filter: NullFilter, concurrency: Int = 1, repeats: Int = 1) throws -> LiveReport {
         let file = try SessionParser.parse(text, name: "live.session")
         let options = LiveReplay.Options(files: [], endpoint: filter.endpoint, concurrency: concurrency, repeats: repeats,
                                          timeout: .seconds(10))
@@ -52,7 +53,7 @@ struct LiveReplayTests {
 
     @Test(arguments: [false, true])
     func headersRepliesRecipientsAndQuarantineAreSeen(answersOnlyEndOfMessage: Bool) throws {
-        let filter = try NullFilterProcess(answersOnlyEndOfMessage: answersOnlyEndOfMessage)
+        let filter = try NullFilter(answersOnlyEndOfMessage: answersOnlyEndOfMessage)
         let r = try run(Self.checks, against: filter)
         #expect(r.errors.isEmpty)
         #expect(r.tally.failures.isEmpty)
@@ -65,7 +66,7 @@ struct LiveReplayTests {
 
     @Test(arguments: [false, true])
     func aWrongExpectationFailsWithFileLineAndWhatCameBack(answersOnlyEndOfMessage: Bool) throws {
-        let filter = try NullFilterProcess(answersOnlyEndOfMessage: answersOnlyEndOfMessage)
+        let filter = try NullFilter(answersOnlyEndOfMessage: answersOnlyEndOfMessage)
         let r = try run("""
         session wrong
         mail <alice@example.org>
@@ -84,7 +85,7 @@ struct LiveReplayTests {
 
     @Test func earlyVerdictsStopTheMessageWhereTheFilterSaysSo() throws {
         // Only the default negotiation answers before end of message.
-        let filter = try NullFilterProcess(answersOnlyEndOfMessage: false)
+        let filter = try NullFilter(answersOnlyEndOfMessage: false)
         let r = try run("""
         mail <reject-at-mail@example.org>
         rcpt <bob@example.org>
@@ -111,7 +112,7 @@ struct LiveReplayTests {
     }
 
     @Test func fourConnectionsFiftyTimesOverCountEverything() throws {
-        let filter = try NullFilterProcess(answersOnlyEndOfMessage: true)
+        let filter = try NullFilter(answersOnlyEndOfMessage: true)
         let r = try run(Self.checks, against: filter, concurrency: 4, repeats: 50)
         #expect(r.errors.isEmpty)
         #expect(r.sessions == 50)

@@ -79,7 +79,7 @@ struct LedgerSnapshotTests {
     }
 
     @Test func randomBytesNeverCrashTheReader() {
-        var rng = SnapshotRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let (room, _) = stormyRoom()
         let good = room.engine.ledger.snapshot(now: room.now)
         for _ in 0..<2_000 {
@@ -89,18 +89,5 @@ struct LedgerSnapshotTests {
             if b == good { continue }
             #expect(throws: SnapshotError.self) { try ThreadLedger.restore(from: b) }
         }
-    }
-}
-
-/// A tiny seeded generator so hostile-input tests are repeatable.
-struct SnapshotRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -25,7 +25,7 @@ struct RecipientScanTests {
                                                      options: AudienceOptions(recipientDelimiter: delimiter))
         #expect(problems.isEmpty)
         let engine = StormEngine(policy: p, directory: dir)
-        var rng = SnapshotRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var answered = 0, declined = 0
         for round in 0..<5_000 {
             // Mostly small envelopes (array dedup), every tenth a large one (set dedup).

@@ -31,8 +31,9 @@ public final class ChildProcess: Sendable {
     }
 
     /// Starts `path` with `arguments`, output to `logPath`, with default handling and no
-    /// blocking of the stop signals whatever the test runner does with them.
-    public init(_ path: String, _ arguments: [String], logPath: String) throws {
+    /// blocking of the stop signals whatever the test runner does with them. The environment is
+    /// `PATH=/usr/bin:/bin` and `environment` (nothing of the test runner's own).
+    public init(_ path: String, _ arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
         self.logPath = logPath
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -53,7 +54,8 @@ public final class ChildProcess: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
+        let variables = ["PATH": "/usr/bin:/bin"].merging(environment) { _, given in given }
+        let envp = variables.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var child: pid_t = 0
         let status = posix_spawn(&child, path, &actions, &attributes, argv, envp)
@@ -87,6 +89,24 @@ public final class ChildProcess: Sendable {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let ending: Ending = (status & 0x7F) == 0 ? .exited((status >> 8) & 0xFF) : .signalled(status & 0x7F)
         return (ending, fired.load(ordering: .sequentiallyConsistent))
+    }
+
+    /// True while the child exists and has not ended (a zombie not yet reaped has ended).
+    public var isRunning: Bool { Self.isRunning(pid) }
+
+    /// True while process `pid` exists and has not ended, by its state in /proc.
+    public static func isRunning(_ pid: pid_t) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+        return !status.contains("State:\tZ") && !status.contains("State:\tX")
+    }
+
+    /// Runs `path` with `arguments` to its end (killed after `seconds`), output to `logPath`:
+    /// how it ended, whether the watchdog fired, and what it wrote.
+    public static func run(_ path: String, _ arguments: [String], logPath: String, within seconds: Double = 60)
+        throws -> (ending: Ending, timedOut: Bool, output: String) {
+        let child = try ChildProcess(path, arguments, logPath: logPath)
+        let (ending, timedOut) = child.waitForExit(within: seconds)
+        return (ending, timedOut, child.output)
     }
 
     /// Kills and reaps the child at once (for tests that do not test shutdown).

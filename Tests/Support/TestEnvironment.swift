@@ -63,35 +63,16 @@ public enum TestEnvironment {
 
     /// True when a process accepts connections on the unix socket `path`.
     public static func isListening(unixPath path: String) -> Bool {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-            }
-        }
+        guard let fd = try? LocalSocket.connect(unixPath: path) else { return false }
+        close(fd)
+        return true
     }
 
     /// True when a process accepts connections on 127.0.0.1:`port`.
     public static func isListening(loopbackPort port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
+        guard let fd = try? LocalSocket.connect(loopbackPort: port) else { return false }
+        close(fd)
+        return true
     }
 }
 
@@ -111,9 +92,8 @@ public enum Miltertest {
         var arguments = ["-D", "socket=\(socket)", "-D", "luadir=\(luaFolder)"]
         for (key, value) in defines.sorted(by: { $0.key < $1.key }) { arguments += ["-D", "\(key)=\(value)"] }
         arguments += ["-s", "\(luaFolder)/\(script).lua"]
-        let client = try ChildProcess(path, arguments, logPath: "\(folder)/\(logName ?? script).miltertest.log")
-        let (ending, _) = client.waitForExit(within: seconds)
-        let output = client.output
+        let (ending, _, output) = try ChildProcess.run(path, arguments, logPath: "\(folder)/\(logName ?? script).miltertest.log",
+                                                       within: seconds)
         return (ending == .exited(0) && output.contains("ok \(script)"), output)
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Glibc
-import MilterWire
 import Synchronization
 import TestSupport
 
@@ -12,16 +11,15 @@ struct AdminCLI {
 
     /// Runs `breakwater ARGS --socket SOCKET` and returns its exit status and output.
     func run(_ arguments: [String], socket override: String? = nil) throws -> (status: Int32, output: String) {
-        guard let binary = RunningDaemon.binary else {
+        guard let binary = TestDaemon.binary else {
             throw ChildProcess.SpawnError(description: "breakwater not found next to the test binary; build it first")
         }
         let n = Self.counter.withLock { n -> Int in n += 1; return n }
-        let child = try ChildProcess(binary, arguments + ["--socket", override ?? socket], logPath: "\(folder)/cli-\(n).log")
-        let (ending, timedOut) = child.waitForExit(within: 60)
-        guard !timedOut, case let .exited(code) = ending else {
-            throw ChildProcess.SpawnError(description: "breakwater \(arguments) \(ending)")
+        let run = try ChildProcess.run(binary, arguments + ["--socket", override ?? socket], logPath: "\(folder)/cli-\(n).log")
+        guard !run.timedOut, case let .exited(code) = run.ending else {
+            throw ChildProcess.SpawnError(description: "breakwater \(arguments) \(run.ending)")
         }
-        return (code, child.output)
+        return (code, run.output)
     }
 
     /// Runs a verb with `--json` and decodes its output.
@@ -30,22 +28,4 @@ struct AdminCLI {
         guard status == 0 else { throw ChildProcess.SpawnError(description: "breakwater \(arguments) exited \(status): \(output)") }
         return try JSONDecoder().decode(type, from: Data(output.utf8))
     }
-}
-
-extension MilterMessage {
-    /// The message that starts thread `root`: boss@example.test to the whole list.
-    static func announcement(root: String, subject: String = "Welcome") -> MilterMessage {
-        MilterMessage(
-            sender: "<boss@example.test>", recipients: ["<all@example.test>"],
-            headers: [HeaderField(name: "From", value: "Boss <boss@example.test>"),
-                      HeaderField(name: "To", value: "all@example.test"),
-                      HeaderField(name: "Message-ID", value: "<\(root)>"),
-                      HeaderField(name: "Subject", value: subject)],
-            macros: [.mail: ["i": "QA"]])
-    }
-}
-
-extension MessageResult {
-    /// True when the MTA would deliver it as sent (no reject, defer, hold).
-    var passed: Bool { verdict == .accept && quarantineReason == nil }
 }

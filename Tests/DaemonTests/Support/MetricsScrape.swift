@@ -5,19 +5,10 @@ import TestSupport
 enum MetricsScrape {
     /// Sends `GET path` to 127.0.0.1:`port`; the status line and the body.
     static func get(port: UInt16, path: String = "/metrics") throws -> (status: String, body: String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ChildProcess.SpawnError(description: "socket failed") }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        guard let fd = try? LocalSocket.connect(loopbackPort: port, receiveTimeout: 10) else {
+            throw ChildProcess.SpawnError(description: "cannot connect to 127.0.0.1:\(port)")
         }
-        guard connected else { throw ChildProcess.SpawnError(description: "cannot connect to 127.0.0.1:\(port)") }
+        defer { close(fd) }
         let request = Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var bytes: [UInt8] = []

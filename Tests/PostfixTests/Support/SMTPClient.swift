@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// A message as a test writes it: envelope and the headers that matter to Breakwater.
 struct TestMail {
@@ -37,18 +38,10 @@ final class SMTPClient {
 
     /// Connects to 127.0.0.1:`port`, reads the greeting and says EHLO.
     init(port: UInt16, timeoutSeconds: Int = 60) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SMTPError("socket failed") }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        guard let fd = try? LocalSocket.connect(loopbackPort: port, receiveTimeout: timeoutSeconds) else {
+            throw SMTPError("cannot connect to 127.0.0.1:\(port)")
         }
-        guard connected else { close(fd); throw SMTPError("cannot connect to 127.0.0.1:\(port)") }
+        self.fd = fd
         let greeting = try reply()
         guard greeting.code == 220 else { close(fd); throw SMTPError("greeting: \(greeting)") }
         let hello = try command("EHLO client.corp.test")

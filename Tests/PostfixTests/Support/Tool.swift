@@ -16,9 +16,7 @@ enum Tool {
     static func run(_ program: String, _ arguments: [String], in folder: String, within seconds: Double = 60) throws -> String {
         let path = program.hasPrefix("/") ? program : "/usr/sbin/\(program)"
         let log = "\(folder)/tool-\(UUID().uuidString.prefix(8)).log"
-        let child = try ChildProcess(path, arguments, logPath: log)
-        let (ending, timedOut) = child.waitForExit(within: seconds)
-        let output = child.output
+        let (ending, timedOut, output) = try ChildProcess.run(path, arguments, logPath: log, within: seconds)
         try? FileManager.default.removeItem(atPath: log)
         guard ending == .exited(0), !timedOut else {
             throw ChildProcess.SpawnError(description: "\(program) \(arguments.joined(separator: " ")): \(ending)\n\(output)")

@@ -194,7 +194,7 @@ final class RoundState: Sendable {
         moments.withLock { $0.kill = Date() }
         // why after: the log of a dead process holds exactly the lines written before the kill,
         // and reading it first would put milliseconds between the chosen point and the kill.
-        _ = TestEnvironment.waitUntil(seconds: 10) { Glibc.kill(pid, 0) != 0 || Self.isZombie(pid) }
+        _ = TestEnvironment.waitUntil(seconds: 10) { !ChildProcess.isRunning(pid) }
         let lines = snapshotsWritten()
         snapshotLines.withLock { $0.atKill = lines }
         var st = stat()
@@ -202,11 +202,6 @@ final class RoundState: Sendable {
             let written = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
             snapshotAge.withLock { $0 = moments.withLock { $0.kill }.map { $0.timeIntervalSince(written) } }
         }
-    }
-
-    static func isZombie(_ pid: pid_t) -> Bool {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        return status.isEmpty || status.contains("State:\tZ") || status.contains("State:\tX")
     }
 
     /// Counts one message handed over and how it ended.

@@ -1,5 +1,6 @@
 import Glibc
 import MilterWire
+import TestSupport
 
 /// A milter connection with no manners: it writes whatever bytes a test hands it, in any order,
 /// and reads whatever comes back. The opposite of `MilterClient`, which only speaks correctly.
@@ -9,20 +10,10 @@ final class RawMilterSocket {
 
     /// Connects to a unix socket path.
     init(unixPath path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawSocketError("socket: errno \(errno)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let ok = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-            }
-        }
-        guard ok else {
-            Glibc.close(fd)
-            throw RawSocketError("connect \(path): errno \(errno)")
+        do {
+            fd = try LocalSocket.connect(unixPath: path)
+        } catch {
+            throw RawSocketError(error.description)
         }
     }
 

@@ -1,0 +1,11 @@
+public import MilterWire
+
+extension TestDaemon {
+    /// A well-behaved MilterWire client on the daemon's milter socket, past connect and HELO.
+    public func client(timeout: Duration = .seconds(15)) throws -> MilterClient {
+        let client = try MilterClient(connectingTo: listen, configuration: .init(timeout: timeout))
+        _ = try client.connect(hostname: "client.example.test", address: .inet(address: "192.0.2.7", port: 40000))
+        _ = try client.helo("client.example.test")
+        return client
+    }
+}
