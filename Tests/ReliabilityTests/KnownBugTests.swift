@@ -4,7 +4,7 @@ import StormCore
 import Testing
 
 /// Bugs the fuzzers found, each kept as a regression test of its fix (or, while its fix is
-/// someone else's, as a disabled test saying so); RELIABILITY.md describes each. The inputs keep
+/// someone else's, as a disabled test saying so); CHANGELOG.md tells each. The inputs keep
 /// their `known-*` names, which the corpus replay leaves to these tests.
 @Suite("Bugs found by fuzzing")
 struct KnownBugTests {

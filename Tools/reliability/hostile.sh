@@ -14,10 +14,10 @@
 # milter_timeout = 2s (default here; libmilter's per-read timeout, 1 h by default): a stalled
 # connection holds a libmilter worker that long. max_threads = 100000 (default here) so the
 # ledger fills early (RSS still creeps up after that: glibc's per-thread malloc arenas, see
-# RELIABILITY.md; --max-threads 1000 shows the flat line). log_level = warning keeps the log of
+# CHANGELOG.md; --max-threads 1000 shows the flat line). log_level = warning keeps the log of
 # millions of broken sessions small. KEEP=1 keeps the scratch folder.
 # Macro frames with an odd number of strings are in the mix: they crashed libmilter's
-# smfi_getsymval until CMilterGuard refused them (RELIABILITY.md). --avoid-odd-macros draws
+# smfi_getsymval until CMilterGuard refused them (CHANGELOG.md). --avoid-odd-macros draws
 # such sessions again, for a daemon built before that fix.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A message whose DATA takes a long time (RELIABILITY.md, section 8): Postfix sends a message's
+# A message whose DATA takes a long time (CHANGELOG.md, 2026-11-26: milter_timeout): Postfix sends a message's
 # headers to the milter only after the whole message has arrived, so the milter connection is
 # silent while the client sends DATA. libmilter's worker pool closes a connection idle longer
 # than milter_timeout, at a check it runs every 600 s. This plays an MTA (python3, the milter

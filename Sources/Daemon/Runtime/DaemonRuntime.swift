@@ -42,10 +42,10 @@ public enum DaemonRuntime {
         // dynamic mmap threshold those blocks moved into the malloc arenas after the first free
         // and fragmented there: RSS rose ~30 MiB per snapshot, to 463 MiB over a 10 M-message
         // flood whose ledger needs ~110 MiB. A fixed 1 MiB threshold keeps them mmapped and
-        // returned at free (RELIABILITY.md, live flood).
+        // returned at free (CHANGELOG.md, live flood).
         MallocTuning.fixMmapThreshold(bytes: 1 << 20)
         // why: with snapshots every 10 s RSS still crept 2.6-3.6 KiB per 1,000 messages in the
-        // soak; with two arenas it stayed within its bound (0.6; RELIABILITY.md, soak).
+        // soak; with two arenas it stayed within its bound (0.6; CHANGELOG.md, soak).
         MallocTuning.limitArenas(2)
         LoggingSystem.bootstrap { _ in
             DaemonLogHandler(destination: options.foreground ? .standardError : .syslog)

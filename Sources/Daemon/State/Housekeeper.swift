@@ -55,7 +55,7 @@ final class Housekeeper: Sendable {
         let result = store.save(service.engine.ledger, now: service.clock())
         // why: a snapshot copies the ledger and the next decisions copy it back (copy-on-write),
         // on libmilter's worker threads, each in its own malloc arena; the freed copies leave
-        // holes that glibc keeps. Trimming after each write returns them (RELIABILITY.md, soak).
+        // holes that glibc keeps. Trimming after each write returns them (CHANGELOG.md, 2026-11-26).
         MallocTuning.trim()
         switch result {
         case .success(let bytes):

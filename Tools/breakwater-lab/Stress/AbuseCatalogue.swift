@@ -11,7 +11,7 @@ struct AbuseCatalogue: Sendable {
     /// How long a stall is held at most before we let go.
     let stallSeconds: Double
     /// Draw again (same kind) when a session would carry a macro frame with an odd number of
-    /// strings: the known libmilter crash (RELIABILITY.md), so the rest can still be measured.
+    /// strings: the known libmilter crash (CHANGELOG.md), so the rest can still be measured.
     var avoidOddMacros = false
     /// Only these kinds are drawn at random (`--only`); empty: all of them.
     var only: Set<AbuseKind> = []

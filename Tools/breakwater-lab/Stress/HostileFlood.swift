@@ -14,7 +14,7 @@ import Synchronization
 ///           [--replay INDEX [--dump FILE]]
 ///
 /// --avoid-odd-macros: draw a session again when it would send a macro frame with an odd
-/// number of strings (a libmilter crash that CMilterGuard now refuses, RELIABILITY.md), to
+/// number of strings (a libmilter crash that CMilterGuard now refuses, CHANGELOG.md), to
 /// measure a daemon built before that fix.
 /// --only: draw only these kinds (names as in the summary table; stalls and big ones stay
 /// scheduled unless --stall-every 0 / --big-every 0).
