@@ -38,13 +38,15 @@ public final class StormEngine: Sendable {
 
     /// Judges one complete message (envelope and headers) at time `now`.
     public func decide(_ facts: MessageFacts, at now: Instant) -> Verdict {
-        let rules = configuration.withLock { $0 }.rules
-        let audience = MessageAudience.count(facts.recipients, directory: rules.directory, learned: ledger,
-                                             delimiters: rules.policy.recipientDelimiter)
-        if let minimum = rules.policy.learnFromEnvelope, facts.recipients.count >= minimum {
+        // why the class and not `.rules`: its `let` is read in place; a copy of the rules would
+        // retain every table and set of the policy on each decision.
+        let cfg = configuration.withLock { $0 }
+        let audience = MessageAudience.count(facts.recipients, directory: cfg.rules.directory, learned: ledger,
+                                             delimiters: cfg.rules.policy.recipientDelimiter)
+        if let minimum = cfg.rules.policy.learnFromEnvelope, facts.recipients.count >= minimum {
             MessageAudience.learnListSize(facts.headers, recipients: facts.recipients,
-                                          directory: rules.directory, into: ledger)
+                                          directory: cfg.rules.directory, into: ledger)
         }
-        return rules.judge(facts, audience: audience, store: ledger, now: now)
+        return cfg.rules.judge(facts, audience: audience, store: ledger, now: now)
     }
 }
