@@ -1,5 +1,4 @@
 public import ArgumentParser
-import Daemon
 import Foundation
 import Replay
 

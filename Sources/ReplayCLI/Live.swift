@@ -1,5 +1,4 @@
 public import ArgumentParser
-import Daemon
 import Replay
 
 /// `replay live`: sessions against a running filter.
@@ -49,8 +48,6 @@ public struct Live: ParsableCommand {
 
     /// Plays the files and writes the report; exit status 1 when an expectation failed.
     public func run() throws {
-        // why: under `breakwater replay` the stop signals are blocked for libmilter; a replay wants Ctrl-C.
-        DaemonSignals.unblock()
         let pacing: LiveReplay.Pacing = realtime ? .scaled(speed: 1) : speed.map { .scaled(speed: $0) } ?? .asFastAsPossible
         let options = LiveReplay.Options(files: files, endpoint: connect, concurrency: concurrency, repeats: repeats,
                                          pacing: pacing, timeout: .milliseconds(Int64(timeout * 1000)))

@@ -1,5 +1,5 @@
 public import ArgumentParser
-import Daemon
+import BreakwaterConfig
 import Replay
 import StormCore
 import Foundation
@@ -78,7 +78,6 @@ public struct Offline: ParsableCommand {
 
     /// Judges the files and writes the report; exit status 1 when an expectation failed.
     public func run() throws {
-        DaemonSignals.unblock()
         let base = try baseConfiguration()
         let policy: StormPolicy
         switch try settings().applied(to: base?.policy ?? StormPolicy()) {
@@ -88,7 +87,7 @@ public struct Offline: ParsableCommand {
         var options = OfflineReplay.Options(files: files, policy: policy)
         if var config = base {
             // why: tables named here add to the configuration's, loaded by the daemon's own
-            // loader, so the audiences are exactly those `breakwater run` would see.
+            // loader (BreakwaterConfig's), so the audiences are exactly those `breakwater run` would see.
             config.listSizeMaps += sizes
             config.virtualAliasMaps += virtual
             config.aliasMaps += aliases
@@ -106,7 +105,8 @@ public struct Offline: ParsableCommand {
     /// reads it); nil without `--config`.
     private func baseConfiguration() throws -> DaemonConfig? {
         guard let config else { return nil }
-        switch ConfigLoader.load(path: config) {
+        // why .none: replay never listens, so `listen` is kept as written, not read by Milter.
+        switch ConfigLoader.load(path: config, checks: .none) {
         case let .success(c): return c
         case let .failure(errors):
             FileHandle.standardError.write(Data((errors.problems.map(\.description).joined(separator: "\n") + "\n").utf8))

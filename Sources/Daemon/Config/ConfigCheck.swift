@@ -1,3 +1,4 @@
+import BreakwaterConfig
 import Glibc
 
 /// `breakwater check-config`: what to print about a configuration file, and whether it is good.
@@ -10,7 +11,7 @@ public enum ConfigCheck {
 
     /// Checks the file at `path`, tables included.
     public static func run(path: String) -> Report {
-        switch ConfigLoader.load(path: path) {
+        switch ConfigLoader.load(path: path, checks: .daemon) {
         case .failure(let errors):
             let n = errors.problems.count
             return Report(lines: errors.problems.map(\.description)
@@ -24,7 +25,7 @@ public enum ConfigCheck {
             lines += snapshotWarning(config)
             let p = config.policy
             lines.append("\(path): OK")
-            lines.append("  listen:   \(config.listen)")
+            lines.append("  listen:   \(config.listenAddress)")
             lines.append("  snapshot: " + (config.snapshotPath.isEmpty ? "off" : config.snapshotPath
                 + " (every " + (config.snapshotInterval.map { "\($0)s" } ?? "stop only") + ")"))
             if !config.recordPath.isEmpty {

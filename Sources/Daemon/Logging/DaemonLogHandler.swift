@@ -1,3 +1,4 @@
+import BreakwaterConfig
 import Glibc
 public import Logging
 import Synchronization

@@ -1,3 +1,4 @@
+import BreakwaterConfig
 public import StormCore
 
 /// The log lines Breakwater writes about mail, in the style of other milters

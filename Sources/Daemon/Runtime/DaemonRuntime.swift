@@ -1,3 +1,4 @@
+import BreakwaterConfig
 import Glibc
 import Logging
 import Milter
@@ -53,7 +54,7 @@ public enum DaemonRuntime {
         let logger = Logger(label: "breakwater")
 
         guard let config = initialConfig(options, logger: logger) else { return .config }
-        DaemonLogHandler.setThreshold(config.logLevel)
+        DaemonLogHandler.setThreshold(config.loggerLevel)
         let privileges = Privileges.plan(uid: getuid(), euid: geteuid(), runAsUser: config.runAsUser,
                                          allowRoot: options.allowRoot || config.allowRoot)
         if privileges == .refuse {
@@ -67,7 +68,7 @@ public enum DaemonRuntime {
             if !options.foreground { Privileges.tellStandardError("breakwater: \(problem)\n") }
             return .noPermission
         }
-        logger.notice(Logger.Message(stringLiteral: "breakwater \(BreakwaterVersion.string) starting: listen=\(config.listen) "
+        logger.notice(Logger.Message(stringLiteral: "breakwater \(BreakwaterVersion.string) starting: listen=\(config.listenAddress) "
             + "snapshot=\(config.snapshotPath.isEmpty ? "off" : config.snapshotPath)"))
 
         let tables = AudienceTables.load(config, logger: logger)
@@ -119,7 +120,7 @@ public enum DaemonRuntime {
             }
         }
         let milter = FilterService.milterConfiguration(config) { logger.notice("\($0)") }
-        logger.notice("listening on \(config.listen) (Postfix: smtpd_milters = \(config.listen))")
+        logger.notice("listening on \(config.listenAddress) (Postfix: smtpd_milters = \(config.listenAddress))")
         var status = ExitStatus.ok
         do throws(MilterError) {
             try MilterRunner.run(milter, beforeServing: dropRoot) { service.makeHandler() }
@@ -172,7 +173,7 @@ public enum DaemonRuntime {
         if !options.explicit && !FileIO.exists(options.configPath) {
             return .success((DaemonConfig(), true))
         }
-        return ConfigLoader.load(path: options.configPath).map { ($0, false) }
+        return ConfigLoader.load(path: options.configPath, checks: .daemon).map { ($0, false) }
     }
 }
 
@@ -218,7 +219,7 @@ final class Reloader: Sendable {
         service.operations.tableProblems.store(tables.problems.count, ordering: .relaxed)
         service.failAction = config.failAction
         housekeeper.setInterval(config.snapshotInterval)
-        DaemonLogHandler.setThreshold(config.logLevel)
+        DaemonLogHandler.setThreshold(config.loggerLevel)
         let old = current.withLock { c -> DaemonConfig in
             defer { c = config }
             return c

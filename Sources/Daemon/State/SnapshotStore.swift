@@ -1,3 +1,4 @@
+public import BreakwaterConfig
 import Glibc
 public import Logging
 public import StormCore

@@ -1,4 +1,3 @@
-import Logging
 public import StormCore
 
 /// Loads the audience tables a configuration names. A bad line is a warning (the rest of the
@@ -20,7 +19,7 @@ public enum AudienceTables {
         let postfix = PostfixTables.discover(config.postfixTables)
         let sources = postfix.sources + config.audienceSources
         guard !sources.isEmpty else { return Loaded(directory: .empty, problems: postfix.problems, unreadable: []) }
-        let (directory, problems) = AudienceDirectory.load(sources, options: config.audienceOptions)
+        let (directory, problems) = load(sources, options: config.audienceOptions)
         let files = Set(sources.compactMap(\.filePath))
         let unreadable = problems.filter { $0.line == 0 && files.contains($0.file) }.map(\.file)
         return Loaded(directory: directory, problems: postfix.problems + problems.map(\.description), unreadable: unreadable)
@@ -32,12 +31,10 @@ public enum AudienceTables {
         return (tables.directory, tables.problems)
     }
 
-    /// Loads and logs the problems as warnings.
-    static func load(_ config: DaemonConfig, logger: Logger) -> Loaded {
-        let tables = loaded(config)
-        for p in tables.problems.prefix(100) { logger.warning("\(LogText.oneLine(p))") }
-        if tables.problems.count > 100 { logger.warning("... and \(tables.problems.count - 100) more table problems") }
-        return tables
+    /// Loads `sources`, reading files (tables by path, `:include:`s) from disk with `TableFile`.
+    package static func load(_ sources: [AudienceSource], options: AudienceOptions = .init())
+        -> (directory: AudienceDirectory, problems: [TableProblem]) {
+        AudienceDirectory.load(sources, options: options, files: TableFile.read)
     }
 
     /// `3 tables: 12 lists, 840001 mailboxes` or `no tables`.

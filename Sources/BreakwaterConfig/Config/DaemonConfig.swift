@@ -1,5 +1,3 @@
-public import Logging
-public import Milter
 public import StormCore
 
 /// What a filter fault (a failed edit, a refused reply) does to the message.
@@ -15,8 +13,9 @@ public enum FailAction: String, Sendable, Equatable, CaseIterable {
 /// Defaults are those of the shipped `Packaging/breakwater.conf`; a missing default config
 /// file means exactly these.
 public struct DaemonConfig: Sendable, Equatable {
-    /// Where libmilter listens.
-    public var listen: ListenAddress = .inet(host: "127.0.0.1", port: 8894)
+    /// Where libmilter listens, as written (`unix:/path`, `inet:HOST:PORT`, ...): the daemon reads
+    /// it with Milter's parser, which checked it at load (`ConfigChecks`).
+    package var listen = "inet:127.0.0.1:8894"
     /// File mode of a unix socket.
     public var socketMode: UInt32 = 0o660
     /// Group of a unix socket (Postfix needs its own group to connect); nil leaves it alone.
@@ -82,7 +81,7 @@ public struct DaemonConfig: Sendable, Equatable {
     /// What a filter fault does to the message.
     public var failAction = FailAction.accept
     /// Least important entry logged.
-    public var logLevel = Logger.Level.info
+    package var logLevel = LogLevel.info
 
     /// The built-in defaults.
     public init() {}
@@ -102,13 +101,18 @@ public struct DaemonConfig: Sendable, Equatable {
     public var ledgerLimits: LedgerLimits {
         LedgerLimits(maxThreads: maxThreads, threadTTL: threadTTL)
     }
+}
 
-    /// Settings that a reload (SIGUSR1) cannot change, with their values, for the restart notice.
-    var restartOnly: [(key: String, value: String)] {
-        [("listen", listen.description), ("socket_mode", String(socketMode, radix: 8)),
-         ("socket_group", socketGroup ?? ""), ("milter_timeout", "\(milterTimeout)"),
-         ("snapshot_path", snapshotPath), ("record_path", recordPath),
-         ("record_hash_key", recordHashKey.isEmpty ? "" : "(set)"), ("max_threads", "\(maxThreads)"), ("thread_ttl", "\(threadTTL)"),
-         ("run_as_user", runAsUser), ("allow_root", allowRoot ? "yes" : "no")]
-    }
+/// `log_level`: the least important entry logged; the daemon maps it onto its logger's levels.
+package enum LogLevel: String, Sendable, Equatable, CaseIterable {
+    /// Everything, including one line per message judged.
+    case debug
+    /// Start, stop, reloads and decisions worth a line.
+    case info
+    /// Storms and other things an admin should see.
+    case notice
+    /// Problems that do not stop the daemon.
+    case warning
+    /// Problems that do.
+    case error
 }

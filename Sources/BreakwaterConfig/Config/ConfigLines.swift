@@ -11,8 +11,8 @@ public struct ConfigLine: Sendable, Equatable {
 /// Splits configuration text into settings the way Postfix reads main.cf: `#` starts a comment
 /// line, blank lines are ignored, a line that starts with whitespace continues the previous
 /// value. Nothing here knows any key; `ConfigLoader` gives them meaning.
-enum ConfigLines {
-    static func split(_ text: String, file: String) -> (lines: [ConfigLine], problems: [ConfigProblem]) {
+package enum ConfigLines {
+    package static func split(_ text: String, file: String) -> (lines: [ConfigLine], problems: [ConfigProblem]) {
         var out: [ConfigLine] = []
         var problems: [ConfigProblem] = []
         var number = 0

@@ -39,11 +39,11 @@ public enum LogText {
     }
 
     /// Escaped and cut, for short quotes in error messages.
-    static func cut(_ value: String, maxBytes: Int) -> String { escape(value, maxBytes: maxBytes) }
+    package static func cut(_ value: String, maxBytes: Int) -> String { escape(value, maxBytes: maxBytes) }
 
     /// A last guard for a whole line: control characters escaped (backslashes left alone, as
     /// fields were escaped already), so one entry is always one line.
-    static func oneLine(_ line: String) -> String {
+    package static func oneLine(_ line: String) -> String {
         guard line.unicodeScalars.contains(where: isControl) else { return line }
         var out = ""
         for scalar in line.unicodeScalars {
