@@ -1,13 +1,13 @@
-public import ArgumentParser
+package import ArgumentParser
 import BreakwaterConfig
 import Replay
 import StormCore
 import Foundation
 
 /// `replay offline`: sessions through the storm engine, in virtual time.
-public struct Offline: ParsableCommand {
+package struct Offline: ParsableCommand {
     /// Name, help and discussion.
-    public static let configuration = CommandConfiguration(
+    package static let configuration = CommandConfiguration(
         abstract: "Run session files through the storm engine in process, with virtual time from the files.",
         discussion: "The last line of the report is exactly \"N passed, N failed\".")
 
@@ -71,13 +71,13 @@ public struct Offline: ParsableCommand {
     }
 
     /// An empty command, filled in by ArgumentParser.
-    public init() {}
+    package init() {}
 
     /// Refuses knobs that do not parse.
-    public func validate() throws { _ = try settings() }
+    package func validate() throws { _ = try settings() }
 
     /// Judges the files and writes the report; exit status 1 when an expectation failed.
-    public func run() throws {
+    package func run() throws {
         let base = try baseConfiguration()
         let policy: StormPolicy
         switch try settings().applied(to: base?.policy ?? StormPolicy()) {

@@ -1,11 +1,11 @@
 /// One `key = value` setting as written, with the line it starts on.
-public struct ConfigLine: Sendable, Equatable {
+package struct ConfigLine: Sendable, Equatable {
     /// The key, as written.
-    public var key: String
+    package var key: String
     /// The value: continuation lines joined with a space, surrounding blanks removed.
-    public var value: String
+    package var value: String
     /// 1-based line where the setting starts.
-    public var line: Int
+    package var line: Int
 }
 
 /// Splits configuration text into settings the way Postfix reads main.cf: `#` starts a comment

@@ -1,9 +1,9 @@
 import StormCore
 
 /// Reads `breakwater.conf` into a `DaemonConfig`, collecting every problem with its line.
-public enum ConfigLoader {
+package enum ConfigLoader {
     /// Where `breakwater run` and `check-config` look when no file is named.
-    public static let defaultPath = "/etc/breakwater/breakwater.conf"
+    package static let defaultPath = "/etc/breakwater/breakwater.conf"
 
     /// The largest configuration file read (far beyond any real one).
     package static let maxFileBytes = 16 << 20
@@ -90,7 +90,7 @@ public enum ConfigLoader {
     }
 
     /// Every key the file may contain, sorted.
-    public static let keys: [String] =
+    package static let keys: [String] =
         (Array(settings.keys) + Rule.allCases.flatMap { [keyPrefix($0) + "_action", keyPrefix($0) + "_reply"] }).sorted()
 
     /// `hard_gate` for `.hardGate`: how a rule is spelled in keys.

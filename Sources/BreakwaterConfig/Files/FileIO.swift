@@ -2,12 +2,12 @@ import Glibc
 
 /// Whole-file reads and path cuts with plain system calls (no Foundation); the daemon adds
 /// crash-safe writes (`writeAtomically`, in Daemon).
-public enum FileIO {
+package enum FileIO {
     /// The OS's words for `errno`.
     package static func describe(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     /// The file's bytes, or the reason it could not be read. Files over `limit` are refused.
-    public static func read(_ path: String, limit: Int = Int.max) -> Result<[UInt8], FileError> {
+    package static func read(_ path: String, limit: Int = Int.max) -> Result<[UInt8], FileError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(FileError(errno, path)) }
         defer { close(fd) }
@@ -32,7 +32,7 @@ public enum FileIO {
     }
 
     /// True if something exists at `path`.
-    public static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
     }
@@ -51,11 +51,11 @@ public enum FileIO {
 }
 
 /// A failed file operation: the path and the OS's reason.
-public struct FileError: Error, Sendable, CustomStringConvertible {
+package struct FileError: Error, Sendable, CustomStringConvertible {
     /// `path: reason`.
-    public let message: String
+    package let message: String
     /// The reason alone, without the path.
-    public let reason: String
+    package let reason: String
     package init(_ code: Int32, _ path: String) {
         reason = FileIO.describe(code)
         message = "\(path): \(reason)"
@@ -64,5 +64,5 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
         self.message = message
         reason = message
     }
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -2,15 +2,15 @@ import BreakwaterConfig
 import Glibc
 
 /// `breakwater check-config`: what to print about a configuration file, and whether it is good.
-public enum ConfigCheck {
+package enum ConfigCheck {
     /// Lines to print and the verdict.
-    public struct Report: Sendable {
-        public var lines: [String]
-        public var ok: Bool
+    package struct Report: Sendable {
+        package var lines: [String]
+        package var ok: Bool
     }
 
     /// Checks the file at `path`, tables included.
-    public static func run(path: String) -> Report {
+    package static func run(path: String) -> Report {
         switch ConfigLoader.load(path: path, checks: .daemon) {
         case .failure(let errors):
             let n = errors.problems.count

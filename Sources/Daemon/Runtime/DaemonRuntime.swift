@@ -8,9 +8,9 @@ import Synchronization
 /// `breakwater run`: loads the configuration, restores the ledger, serves libmilter until a
 /// stop signal, then writes the snapshot. Everything the command does lives here so tests can
 /// reach it; the executable only parses arguments.
-public enum DaemonRuntime {
+package enum DaemonRuntime {
     /// Exit statuses, as sysexits.h names them.
-    public enum ExitStatus: Int32 {
+    package enum ExitStatus: Int32 {
         case ok = 0
         case startFailed = 69   // EX_UNAVAILABLE
         case noPermission = 77  // EX_NOPERM: root without run_as_user or allow_root, or the drop failed
@@ -18,17 +18,17 @@ public enum DaemonRuntime {
     }
 
     /// Where the configuration comes from.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// The file to read.
-        public var configPath: String
+        package var configPath: String
         /// True when the admin named the file (a missing one is then an error).
-        public var explicit: Bool
+        package var explicit: Bool
         /// Log to stderr instead of syslog.
-        public var foreground: Bool
+        package var foreground: Bool
         /// `--allow-root`: started as root without `run_as_user`, stay root.
-        public var allowRoot: Bool
+        package var allowRoot: Bool
 
-        public init(configPath: String, explicit: Bool, foreground: Bool, allowRoot: Bool = false) {
+        package init(configPath: String, explicit: Bool, foreground: Bool, allowRoot: Bool = false) {
             self.configPath = configPath
             self.explicit = explicit
             self.foreground = foreground
@@ -38,7 +38,7 @@ public enum DaemonRuntime {
 
     /// Runs the daemon to its end and returns the exit status. Call once per process, after
     /// `DaemonSignals.block()`.
-    public static func run(_ options: Options) -> ExitStatus {
+    package static func run(_ options: Options) -> ExitStatus {
         // why: each snapshot copies the ledger and encodes it into one large buffer. With glibc's
         // dynamic mmap threshold those blocks moved into the malloc arenas after the first free
         // and fragmented there: RSS rose ~30 MiB per snapshot, to 463 MiB over a 10 M-message
