@@ -1,5 +1,6 @@
 import BreakwaterConfig
 import Foundation
+import Glibc
 import StormCore
 import Testing
 
@@ -82,6 +83,17 @@ struct TableFileTests {
         #expect(loaded.directory.sizeOf("announce@lists.example") == 2400)
         #expect(loaded.problems.map(\.description)
                 == ["\(missing):0: cannot open \(missing): No such file or directory"])
+    }
+
+    /// Opened non-blocking: a FIFO nobody writes to is a problem at once, not a hang and not an
+    /// empty table (the daemon-level check is ReliabilityTests' TableReloadFaultTests).
+    @Test func aFIFOInPlaceOfATableIsAProblemNotAnEmptyTable() throws {
+        let folder = try Folder()
+        let fifo = folder.path + "/sizes"
+        try #require(mkfifo(fifo, 0o600) == 0)
+        #expect(TableFile.read(fifo) == .failure(TableReadError("cannot read \(fifo): not a regular file (a FIFO, socket or device)")))
+        let loaded = AudienceTables.load([.sizes(path: fifo)])
+        #expect(loaded.problems.map(\.description) == ["\(fifo):0: cannot read \(fifo): not a regular file (a FIFO, socket or device)"])
     }
 
     /// Run with BREAKWATER_BIG=1 in a release build; prints load times, asserts only counts.
