@@ -1,6 +1,6 @@
-import Foundation
-import Daemon
 import BreakwaterConfig
+import Daemon
+import Foundation
 import TestSupport
 import Testing
 

@@ -1,5 +1,5 @@
-import Daemon
 import BreakwaterConfig
+import Daemon
 import Foundation
 import Replay
 import StormCore
