@@ -37,27 +37,32 @@ let package = Package(
         .target(name: "Milter", dependencies: ["CMilter", "CMilterGuard"], swiftSettings: strict),
         // The MTA side of the milter protocol, in pure Swift. A stranger to Milter.
         .target(name: "MilterWire", swiftSettings: strict),
+        // breakwater.conf's keys, values and file:line problems; the audience table loaders (files,
+        // Postfix's maps). Reads files; links neither libmilter nor logging nor metrics.
+        .target(name: "BreakwaterConfig", dependencies: ["StormCore"], swiftSettings: strict),
         // Session files, live and offline replay, scenario generator.
-        .target(name: "Replay", dependencies: ["MilterWire", "StormCore"], exclude: ["SESSION-FORMAT.md"], swiftSettings: strict),
+        .target(name: "Replay", dependencies: ["MilterWire", "StormCore", "BreakwaterConfig"], exclude: ["SESSION-FORMAT.md"], swiftSettings: strict),
         // The daemon's parts: config, filter session, logging, snapshot file, signals. No policy of its own.
         .target(name: "Daemon", dependencies: [
-            "StormCore", "Milter", "CMilterGuard", "Replay",
+            "StormCore", "BreakwaterConfig", "Milter", "CMilterGuard", "Replay",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         // The `breakwater` command: wires the parts above.
         .executableTarget(name: "breakwater", dependencies: [
-            "Daemon", "StormCore", "Milter", "Replay", "ReplayCLI",
+            "Daemon", "BreakwaterConfig", "StormCore", "Milter", "Replay", "ReplayCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // The replay commands (live, offline, generate), shared by `breakwater replay` and `breakwater-replay`.
+        // Not the daemon: `offline --config` reads breakwater.conf through BreakwaterConfig.
         .target(name: "ReplayCLI", dependencies: [
-            "Replay", "MilterWire", "StormCore", "Daemon",
+            "Replay", "MilterWire", "StormCore", "BreakwaterConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
-        // The replay harness as its own command, usable against any milter.
+        // The replay harness as its own command, usable against any milter. Links no libmilter,
+        // Logging or Prometheus (nothing here depends on Milter or Daemon).
         .executableTarget(name: "breakwater-replay", dependencies: [
             "ReplayCLI", "Replay", "MilterWire", "StormCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -71,19 +76,21 @@ let package = Package(
                           path: "Tools/breakwater-lab", swiftSettings: strict),
 
         .testTarget(name: "StormCoreTests", dependencies: ["StormCore"], swiftSettings: strict),
+        .testTarget(name: "BreakwaterConfigTests", dependencies: ["BreakwaterConfig", "StormCore"], swiftSettings: strict),
         .testTarget(name: "MilterWireTests", dependencies: ["MilterWire", "TestSupport"], swiftSettings: strict),
         // Starting real binaries from tests: child processes, scratch folders, miltertest, the daemon.
         .target(name: "TestSupport", dependencies: ["MilterWire"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "MilterTests", dependencies: ["Milter", "CMilterGuard", "MilterWire", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore", "TestSupport"], swiftSettings: strict),
-        // A private Postfix started by the tests: real SMTP and sendmail through Breakwater.
-        .testTarget(name: "PostfixTests", dependencies: ["Daemon", "StormCore", "MilterWire", "Replay", "TestSupport"],
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore", "BreakwaterConfig", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "StormCore", "MilterWire", "Replay", "TestSupport"], exclude: ["lua"],
+        // A private Postfix started by the tests: real SMTP and sendmail through Breakwater.
+        .testTarget(name: "PostfixTests", dependencies: ["Daemon", "BreakwaterConfig", "StormCore", "MilterWire", "Replay", "TestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "BreakwaterConfig", "StormCore", "MilterWire", "Replay", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
         // Fuzz-corpus replay, hostile sessions against the live daemon, kills and bad snapshots (issue #9).
-        .testTarget(name: "ReliabilityTests", dependencies: ["StormCore", "MilterWire", "Replay", "Daemon", "TestSupport"],
+        .testTarget(name: "ReliabilityTests", dependencies: ["StormCore", "BreakwaterConfig", "MilterWire", "Replay", "Daemon", "TestSupport"],
                     swiftSettings: strict),
     ]
 )

@@ -74,7 +74,11 @@ lib() {
     local name="$1"; shift
     local srcs=()
     # Our modules in Swift 6 mode, as Package.swift builds them; dependencies as their packages do.
-    local dir="$repo/Sources/$name" extra=(-swift-version 6 -package-name breakwater) tag=""
+    # (the `strict` settings too: without InternalImportsByDefault a plain `import` is public and
+    # clashes with a `package import` of the same module in another file).
+    local dir="$repo/Sources/$name" tag=""
+    local extra=(-swift-version 6 -package-name breakwater
+                 -enable-upcoming-feature ExistentialAny -enable-upcoming-feature InternalImportsByDefault)
     case "$name" in
         Logging) dir="$checkouts/swift-log/Sources/Logging"; extra=(-swift-version 5 -package-name swift_log) ;;
         CoreMetrics|Metrics) dir="$checkouts/swift-metrics/Sources/$name"; extra=(-swift-version 5 -package-name swift_metrics) ;;
@@ -89,6 +93,8 @@ lib() {
         # the unit tests do with @testable.
         Daemon) extra+=(-I "$repo/Sources/CMilter" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -enable-testing)
                 tag=" testable" ;;
+        # why -enable-testing: the recorder target reads replies with the internal ConfigValues.
+        BreakwaterConfig) extra+=(-enable-testing); tag=" testable" ;;
     esac
     # why a copy: a file edited while swiftc reads it fails the build ("modified during the
     # build"); the copy is what gets hashed and compiled.
@@ -112,8 +118,8 @@ lib() {
 modules() {
     case "$1" in
         frames) echo MilterWire ;;
-        session) echo StormCore MilterWire Replay ;;
-        config|recorder|control) echo StormCore MilterWire Replay Logging CoreMetrics Metrics Atomics Prometheus Milter Daemon ;;
+        session) echo StormCore BreakwaterConfig MilterWire Replay ;;
+        config|recorder|control) echo StormCore BreakwaterConfig MilterWire Replay Logging CoreMetrics Metrics Atomics Prometheus Milter Daemon ;;
         *) echo StormCore ;;
     esac
 }
@@ -140,7 +146,10 @@ build_target() {
     case "$t" in config|recorder|control) build_guard ;; esac
     for m in $mods; do lib "$m"; libs=(-l"$m" "${libs[@]}"); done
     case "$t" in config|recorder|control)
-        libs+=(-I "$repo/Sources/CMilter" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -lCMilterGuard -lmilter -ldl) ;;
+        # why -lFoundation...: Replay and Daemon call Foundation (JSONEncoder, String.range(of:)); with
+        # InternalImportsByDefault the static libraries no longer bring the autolink along.
+        libs+=(-I "$repo/Sources/CMilter" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -lCMilterGuard -lmilter -ldl
+               -lFoundation -lFoundationEssentials) ;;
     esac
     # The entry point: the only code here that exists for libFuzzer alone.
     cat > "$out/obj/main-$t.swift" <<EOF
@@ -152,7 +161,8 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 EOF
     echo "build: target $t"
-    (cd "$out/obj" && "$swiftc" "${flags[@]}" -swift-version 6 -module-name "Fuzz_$t" \
+    # why -package-name: the entries use `package` names (BreakwaterConfig's loader), as the tests do.
+    (cd "$out/obj" && "$swiftc" "${flags[@]}" -swift-version 6 -package-name breakwater -module-name "Fuzz_$t" \
         "$entries/FuzzEntry.swift" "$entries/$(entry_file "$t")" "$out/obj/main-$t.swift" \
         "${libs[@]}" -o "$out/bin/fuzz-$t" 2>&1 | { grep -v 'Cannot export local symbol' || true; })
 }

@@ -1,3 +1,4 @@
+import BreakwaterConfig
 public import StormCore
 
 /// Runs session files through the storm engine in process, with virtual time taken from the
@@ -41,7 +42,7 @@ public enum OfflineReplay {
             report.warnings = preloaded.warnings
             return report
         }
-        let (directory, tableProblems) = AudienceDirectory.load(options.audienceSources, options: options.audienceOptions)
+        let (directory, tableProblems) = AudienceTables.load(options.audienceSources, options: options.audienceOptions)
         // why: an unreadable table (line 0) would silently shrink every audience; a bad line
         // in a big table is worth a warning, not a refusal.
         let fatal = tableProblems.filter { $0.line == 0 }

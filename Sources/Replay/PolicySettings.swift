@@ -1,26 +1,26 @@
-public import StormCore
+package import StormCore
 
 /// The policy knobs the replay command line can turn, applied over a base policy (the
 /// defaults, or later the daemon's parsed configuration). Nil leaves a knob as it is.
-public struct PolicySettings: Sendable, Equatable {
+package struct PolicySettings: Sendable, Equatable {
     /// Reply-all threshold (audience).
-    public var threshold: Int?
+    package var threshold: Int?
     /// Reply-alls that trip a storm within the window.
-    public var tripReplies: Int?
+    package var tripReplies: Int?
     /// The window, in seconds.
-    public var window: Int64?
+    package var window: Int64?
     /// Delivery budget; `.some(nil)` turns it off.
-    public var budget: Int??
+    package var budget: Int??
     /// Hard gate; `.some(nil)` turns it off.
-    public var hardGate: Int??
+    package var hardGate: Int??
     /// Block duration, in seconds.
-    public var block: Int64?
+    package var block: Int64?
 
     /// Nothing changed.
-    public init() {}
+    package init() {}
 
     /// `base` with these settings applied, or the problems that make the result unusable.
-    public func applied(to base: StormPolicy) -> Result<StormPolicy, PolicyProblems> {
+    package func applied(to base: StormPolicy) -> Result<StormPolicy, PolicyProblems> {
         var p = base
         if let threshold { p.replyAllThreshold = threshold }
         if let tripReplies { p.tripReplies = tripReplies }
@@ -33,7 +33,7 @@ public struct PolicySettings: Sendable, Equatable {
     }
 
     /// `threshold 2500, trip 10 in 1h, budget 5000000, hard gate 10000, block 6h`.
-    public static func summary(_ p: StormPolicy) -> String {
+    package static func summary(_ p: StormPolicy) -> String {
         "threshold \(p.replyAllThreshold), trip \(p.tripReplies) in \(TimeText.durationText(p.window)), "
             + "budget \(p.deliveryBudget.map(String.init) ?? "off"), hard gate \(p.hardGate.map(String.init) ?? "off"), "
             + "block \(TimeText.durationText(p.blockDuration))"
@@ -41,9 +41,9 @@ public struct PolicySettings: Sendable, Equatable {
 }
 
 /// Why a policy cannot be used.
-public struct PolicyProblems: Error, Sendable, Equatable, CustomStringConvertible {
+package struct PolicyProblems: Error, Sendable, Equatable, CustomStringConvertible {
     /// One sentence per problem.
-    public var problems: [String]
+    package var problems: [String]
     /// One problem per line.
-    public var description: String { problems.joined(separator: "\n") }
+    package var description: String { problems.joined(separator: "\n") }
 }

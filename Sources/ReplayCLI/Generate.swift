@@ -1,17 +1,16 @@
-public import ArgumentParser
-import Daemon
+package import ArgumentParser
 import Foundation
 import Replay
 
 /// `replay generate`: scenario files with expectations from the policy model.
-public struct Generate: ParsableCommand {
+package struct Generate: ParsableCommand {
     /// Name, help and the three generators.
-    public static let configuration = CommandConfiguration(
+    package static let configuration = CommandConfiguration(
         abstract: "Write scenario session files (and their size files).",
         subcommands: [Storm.self, Normal.self, Load.self])
 
     /// An empty command, filled in by ArgumentParser.
-    public init() {}
+    package init() {}
 }
 
 /// Where a generated scenario goes.

@@ -1,11 +1,10 @@
-public import ArgumentParser
-import Daemon
+package import ArgumentParser
 import Replay
 
 /// `replay live`: sessions against a running filter.
-public struct Live: ParsableCommand {
+package struct Live: ParsableCommand {
     /// Name, help and discussion.
-    public static let configuration = CommandConfiguration(
+    package static let configuration = CommandConfiguration(
         abstract: "Play session files against a running milter and check the expectations.",
         discussion: "The last line of the report is exactly \"N passed, N failed\".")
 
@@ -37,10 +36,10 @@ public struct Live: ParsableCommand {
     var json = false
 
     /// An empty command, filled in by ArgumentParser.
-    public init() {}
+    package init() {}
 
     /// Refuses contradictory pacing flags and silly timeouts.
-    public func validate() throws {
+    package func validate() throws {
         if [speed != nil, realtime, noWait].filter({ $0 }).count > 1 {
             throw ValidationError("use only one of --speed, --realtime and --no-wait")
         }
@@ -48,9 +47,7 @@ public struct Live: ParsableCommand {
     }
 
     /// Plays the files and writes the report; exit status 1 when an expectation failed.
-    public func run() throws {
-        // why: under `breakwater replay` the stop signals are blocked for libmilter; a replay wants Ctrl-C.
-        DaemonSignals.unblock()
+    package func run() throws {
         let pacing: LiveReplay.Pacing = realtime ? .scaled(speed: 1) : speed.map { .scaled(speed: $0) } ?? .asFastAsPossible
         let options = LiveReplay.Options(files: files, endpoint: connect, concurrency: concurrency, repeats: repeats,
                                          pacing: pacing, timeout: .milliseconds(Int64(timeout * 1000)))

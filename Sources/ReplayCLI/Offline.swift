@@ -1,13 +1,13 @@
-public import ArgumentParser
-import Daemon
+package import ArgumentParser
+import BreakwaterConfig
 import Replay
 import StormCore
 import Foundation
 
 /// `replay offline`: sessions through the storm engine, in virtual time.
-public struct Offline: ParsableCommand {
+package struct Offline: ParsableCommand {
     /// Name, help and discussion.
-    public static let configuration = CommandConfiguration(
+    package static let configuration = CommandConfiguration(
         abstract: "Run session files through the storm engine in process, with virtual time from the files.",
         discussion: "The last line of the report is exactly \"N passed, N failed\".")
 
@@ -71,14 +71,13 @@ public struct Offline: ParsableCommand {
     }
 
     /// An empty command, filled in by ArgumentParser.
-    public init() {}
+    package init() {}
 
     /// Refuses knobs that do not parse.
-    public func validate() throws { _ = try settings() }
+    package func validate() throws { _ = try settings() }
 
     /// Judges the files and writes the report; exit status 1 when an expectation failed.
-    public func run() throws {
-        DaemonSignals.unblock()
+    package func run() throws {
         let base = try baseConfiguration()
         let policy: StormPolicy
         switch try settings().applied(to: base?.policy ?? StormPolicy()) {
@@ -88,7 +87,7 @@ public struct Offline: ParsableCommand {
         var options = OfflineReplay.Options(files: files, policy: policy)
         if var config = base {
             // why: tables named here add to the configuration's, loaded by the daemon's own
-            // loader, so the audiences are exactly those `breakwater run` would see.
+            // loader (BreakwaterConfig's), so the audiences are exactly those `breakwater run` would see.
             config.listSizeMaps += sizes
             config.virtualAliasMaps += virtual
             config.aliasMaps += aliases
@@ -106,7 +105,8 @@ public struct Offline: ParsableCommand {
     /// reads it); nil without `--config`.
     private func baseConfiguration() throws -> DaemonConfig? {
         guard let config else { return nil }
-        switch ConfigLoader.load(path: config) {
+        // why .none: replay never listens, so `listen` is kept as written, not read by Milter.
+        switch ConfigLoader.load(path: config, checks: .none) {
         case let .success(c): return c
         case let .failure(errors):
             FileHandle.standardError.write(Data((errors.problems.map(\.description).joined(separator: "\n") + "\n").utf8))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BreakwaterConfig
 import Daemon
 import Foundation
 import Glibc
@@ -20,7 +21,7 @@ struct ControlOptions: ParsableArguments {
         if let socket { return socket }
         let path = config ?? ConfigLoader.defaultPath
         guard config != nil || FileManager.default.fileExists(atPath: path) else { return DaemonConfig().controlSocket }
-        switch ConfigLoader.load(path: path) {
+        switch ConfigLoader.load(path: path, checks: .daemon) {
         case .success(let c):
             guard !c.controlSocket.isEmpty else {
                 throw ValidationError("\(path) turns the control socket off (control_socket is empty)")

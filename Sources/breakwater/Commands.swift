@@ -1,4 +1,5 @@
 import ArgumentParser
+import BreakwaterConfig
 import Daemon
 import Glibc
 import ReplayCLI
@@ -29,11 +30,15 @@ struct BreakwaterCommand: ParsableCommand {
     /// Parses and runs. why a main of our own: under `replay` a usage error exits 2, as the
     /// replay commands promise (and `breakwater-replay` does); elsewhere ArgumentParser decides.
     static func main() {
+        let isReplay = CommandLine.arguments.dropFirst().first == "replay"
+        // why: main.swift blocks the stop signals for libmilter; a replay starts no milter and
+        // wants Ctrl-C (ReplayCLI knows nothing of the daemon's signals).
+        if isReplay { DaemonSignals.unblock() }
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            if CommandLine.arguments.dropFirst().first == "replay" { ReplayCommands.exit(for: error, under: self) }
+            if isReplay { ReplayCommands.exit(for: error, under: self) }
             exit(withError: error)
         }
     }

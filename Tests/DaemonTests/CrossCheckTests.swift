@@ -1,3 +1,4 @@
+import BreakwaterConfig
 import Daemon
 import Foundation
 import Replay
@@ -37,7 +38,7 @@ struct CrossCheckTests {
 
     /// The offline replay with the daemon's own config file, read by the daemon's loader.
     private func offline(_ files: [String], config path: String) throws -> OfflineReport {
-        let config = try ConfigLoader.load(path: path).get()
+        let config = try ConfigLoader.load(path: path, checks: .daemon).get()
         var options = OfflineReplay.Options(files: files, policy: config.policy)
         let (directory, warnings) = AudienceTables.load(config)
         options.preloaded = (directory, warnings)

@@ -1,4 +1,5 @@
 @testable import Daemon
+import BreakwaterConfig
 import Foundation
 import TestSupport
 import Testing

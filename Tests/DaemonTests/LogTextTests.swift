@@ -1,4 +1,5 @@
 @testable import Daemon
+import BreakwaterConfig
 import Logging
 import StormCore
 import Synchronization

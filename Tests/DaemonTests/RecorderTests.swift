@@ -1,4 +1,5 @@
 @testable import Daemon
+import BreakwaterConfig
 import Foundation
 import Logging
 import Milter
@@ -12,10 +13,10 @@ import Testing
 struct RecorderTests {
     @Test func recordingIsOffByDefaultAndTheKeysAreRead() throws {
         #expect(DaemonConfig().recordPath.isEmpty && DaemonConfig().recordHashKey.isEmpty)
-        let c = try ConfigLoader.parse("record_path = /var/lib/breakwater/sessions\nrecord_hash_key = k3y\n", file: "t.conf").get()
+        let c = try ConfigLoader.parse("record_path = /var/lib/breakwater/sessions\nrecord_hash_key = k3y\n", file: "t.conf", checks: .daemon).get()
         #expect(c.recordPath == "/var/lib/breakwater/sessions")
         #expect(c.recordHashKey == "k3y")
-        guard case .failure(let e) = ConfigLoader.parse("record_path = sessions.txt\n", file: "t.conf") else {
+        guard case .failure(let e) = ConfigLoader.parse("record_path = sessions.txt\n", file: "t.conf", checks: .daemon) else {
             Issue.record("a relative record_path was accepted")
             return
         }

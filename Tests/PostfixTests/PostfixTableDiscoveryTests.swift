@@ -1,4 +1,4 @@
-@testable import Daemon
+@testable import BreakwaterConfig
 import Foundation
 import Glibc
 import StormCore

@@ -1,3 +1,4 @@
+import BreakwaterConfig
 import Daemon
 import Foundation
 import StormCore
@@ -61,7 +62,7 @@ struct KnownBugTests {
     /// `Fuzz/regressions/recorder/known-non-ascii-enhanced-status`. Now only ASCII digits pass.
     @Test("an enhanced status code the config accepts is ASCII, so the recorder can read it back")
     func enhancedStatusIsASCII() throws {
-        let config = ConfigLoader.parse("storm_reply = 550 5.\u{663}.1 Thread blocked\n", file: "t.conf")
+        let config = ConfigLoader.parse("storm_reply = 550 5.\u{663}.1 Thread blocked\n", file: "t.conf", checks: .daemon)
         #expect((try? config.get()) == nil, "a non-ASCII enhanced status code was accepted")
         let folder = ReplayCorpusTests.fuzzFolder.appendingPathComponent("regressions/recorder")
         let input = try [UInt8](Data(contentsOf: folder.appendingPathComponent("known-non-ascii-enhanced-status")))

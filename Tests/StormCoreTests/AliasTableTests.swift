@@ -1,4 +1,3 @@
-import Foundation
 import StormCore
 import Testing
 
@@ -106,40 +105,6 @@ struct AliasTableTests {
         #expect(directory.sizeOf("team") == 3)
     }
 
-    @Test func includeFilesAreReadNestedAndCycleSafe() throws {
-        let folder = try AudienceKit.Folder()
-        let more = folder.path + "/more.txt"
-        let team = try folder.write("team.txt", """
-            # the team
-            ann, bob
-            carol@corp.example
-            :include:\(more)
-            """)
-        try folder.write("more.txt", "dan\n:include:\(team)\nann\n")
-        let directory = AudienceKit.directory(aliases: """
-            team: :include:\(team)
-            others: :INCLUDE: \(more), erin
-            """)
-        #expect(directory.sizeOf("team") == 4)
-        #expect(directory.sizeOf("others") == 5)
-    }
-
-    @Test func anUnreadableIncludeIsAProblemAtTheLineThatNamesIt() {
-        let (directory, problems) = AudienceKit.load(aliases: """
-            first: ann, bob
-            second: :include:/nonexistent/breakwater/list, bob
-            third: :include:relative/list, cat
-            fourth: cat, dan
-            """)
-        #expect(problems.map(\.line) == [3, 2])
-        #expect(problems.allSatisfy { $0.file == "aliases" })
-        #expect(problems.last?.description.contains("/nonexistent/breakwater/list") == true)
-        #expect(problems.last?.description.contains("No such file or directory") == true)
-        #expect(directory.sizeOf("second") == 1)
-        #expect(directory.sizeOf("third") == 1)
-        #expect(directory.sizeOf("fourth") == 2)
-    }
-
     @Test func anAliasLineWithoutAColonIsAProblemWhileTheRestLoads() {
         let (directory, problems) = AudienceKit.load(aliases: """
             staff: ann, bob
@@ -154,34 +119,28 @@ struct AliasTableTests {
         #expect(directory.sizeOf("ops") == 1)
     }
 
-    @Test func garbageFilesLoadAsProblemsNeverAsCrashes() throws {
-        let folder = try AudienceKit.Folder()
-        // Deterministic noise, heavy in the bytes the formats care about.
-        let alphabet: [UInt8] = Array(#"a@b"<>,:\|/# \#t\#n\#r"#.utf8) + [0x00, 0xC3, 0xFF, 0x41]
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var noise: [UInt8] = []
-        for _ in 0..<200_000 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            noise.append(alphabet[Int(state >> 33) % alphabet.count])
+    /// StormCore reads no files: `:include:` paths go to the reader the caller gives.
+    @Test func includesAreReadThroughTheCallersReader() {
+        var asked: [String] = []
+        let memory: [String: String] = ["/lists/team": "ann, bob\n:include:/lists/more\n", "/lists/more": "carol\n"]
+        let loaded = AudienceDirectory.load([.aliasesText(name: "aliases", text: "team: :include:/lists/team, dan\n")]) { path in
+            asked.append(path)
+            guard let text = memory[path] else { return .failure(TableReadError("cannot open \(path): not here")) }
+            return .success(Array(text.utf8))
         }
-        let path = folder.path + "/noise"
-        try Data(noise).write(to: URL(fileURLWithPath: path))
-        let loaded = AudienceDirectory.load([.virtualAliases(path: path), .aliases(path: path),
-                                             .sizes(path: path), .aliases(path: folder.path)])
-        #expect(!loaded.problems.isEmpty)
-        #expect(loaded.problems.contains { $0.file == folder.path && $0.message.contains("Is a directory") })
-        #expect(loaded.directory.sizeOf("nobody@nowhere.example") == 1)
+        #expect(loaded.problems == [])
+        #expect(asked == ["/lists/team", "/lists/more"])
+        #expect(loaded.directory.sizeOf("team") == 4)
     }
 
-    @Test func aTableFileThatCannotBeReadIsOneProblemNamingIt() throws {
-        let folder = try AudienceKit.Folder()
-        let virtual = try folder.write("virtual", "sales@corp.example ann@corp.example, bob@corp.example\n")
-        let missing = folder.path + "/no-such-aliases"
-        let loaded = AudienceDirectory.load([.aliases(path: missing), .virtualAliases(path: virtual)])
-        #expect(loaded.problems.count == 1)
-        #expect(loaded.problems.first?.file == missing)
-        #expect(loaded.problems.first?.line == 0)
-        #expect(loaded.problems.first?.message.contains("No such file or directory") == true)
-        #expect(loaded.directory.sizeOf("sales@corp.example") == 2)
+    /// Without a reader, a file is a problem at the line that names it, never a read.
+    @Test func withoutAReaderAFileIsAProblemNotARead() {
+        let loaded = AudienceDirectory.load([.aliasesText(name: "aliases", text: "team: :include:/etc/passwd, dan\n"),
+                                             .sizes(path: "/etc/hostname")])
+        #expect(loaded.problems.map(\.description) == [
+            "/etc/hostname:0: cannot open /etc/hostname: no file reader given (StormCore reads no files)",
+            "aliases:1: cannot open /etc/passwd: no file reader given (StormCore reads no files)",
+        ])
+        #expect(loaded.directory.sizeOf("team") == 1)
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import StormCore
 import Testing
 
@@ -28,25 +27,6 @@ enum AudienceKit {
         if let sizes { sources.append(.sizesText(name: "sizes", text: sizes)) }
         let loaded = AudienceDirectory.load(sources, options: options)
         return (loaded.directory, loaded.problems)
-    }
-
-    /// A fresh folder for table and include files, removed when the test lets go of it.
-    final class Folder {
-        let path: String
-        init() throws {
-            path = FileManager.default.temporaryDirectory
-                .appendingPathComponent("breakwater-audience-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-
-        /// Writes `text` to `name` in the folder and returns its absolute path.
-        @discardableResult
-        func write(_ name: String, _ text: String) throws -> String {
-            let file = path + "/" + name
-            try text.write(toFile: file, atomically: false, encoding: .utf8)
-            return file
-        }
     }
 }
 
@@ -227,38 +207,5 @@ struct AudienceDirectoryTests {
         ])
         #expect(loaded.problems == [])
         #expect(loaded.directory.sizeOf("sales@corp.example") == 2)
-    }
-
-    /// Run with BREAKWATER_BIG=1 in a release build; prints load times, asserts only counts.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["BREAKWATER_BIG"] != nil))
-    func aMillionMemberListLoads() throws {
-        let folder = try AudienceKit.Folder()
-        let members = 1_200_000
-        var include = ""
-        var virtual = "everyone@big.example"
-        for i in 0..<members {
-            include += "member\(i)@big.example\n"
-            virtual += (i == 0 ? "\t" : ",\n\t") + "member\(i)@big.example"
-        }
-        let includePath = try folder.write("everyone.txt", include)
-        let aliasesPath = try folder.write("aliases", "everyone: :include:\(includePath)\n")
-        let virtualPath = try folder.write("virtual", virtual + "\n")
-        var small = ""
-        for i in 0..<100_000 { small += "list\(i)@small.example  a\(i)@small.example, b\(i)@small.example, all@small.example\n" }
-        let smallPath = try folder.write("small", small)
-
-        let clock = ContinuousClock()
-        for (name, source, key, size) in [
-            ("include of 1.2 M lines", AudienceSource.aliases(path: aliasesPath), "everyone@big.example", members),
-            ("virtual key with 1.2 M results", .virtualAliases(path: virtualPath), "everyone@big.example", members),
-            ("100,000 small lists", .virtualAliases(path: smallPath), "list99999@small.example", 3),
-        ] {
-            var loaded: (directory: AudienceDirectory, problems: [TableProblem])?
-            let took = clock.measure { loaded = AudienceDirectory.load([source]) }
-            print("audience-load: \(name): \(took)")
-            let directory = try #require(loaded?.directory)
-            #expect(loaded?.problems == [])
-            #expect(directory.sizeOf(key) == size)
-        }
     }
 }

@@ -69,14 +69,4 @@ struct SizeTableTests {
         #expect(loaded.directory.sizeOf("announce@lists.example") == 2400)
         #expect(loaded.directory.sizeOf("small@lists.example") == 12)
     }
-
-    @Test func aSizeFileOnDiskLoadsAndAMissingOneIsAProblem() throws {
-        let folder = try AudienceKit.Folder()
-        let sizes = try folder.write("sizes", "announce@lists.example 2400\n")
-        let missing = folder.path + "/missing-sizes"
-        let loaded = AudienceDirectory.load([.sizes(path: sizes), .sizes(path: missing)])
-        #expect(loaded.directory.sizeOf("announce@lists.example") == 2400)
-        #expect(loaded.problems.map(\.description)
-                == ["\(missing):0: cannot open \(missing): No such file or directory"])
-    }
 }

@@ -1,3 +1,4 @@
+public import BreakwaterConfig
 import Glibc
 public import Logging
 public import Milter
@@ -57,7 +58,7 @@ public final class FilterService: Sendable {
         -> MilterConfiguration {
         MilterConfiguration(
             // why HELO only when recording: it is the one step the verdict never needs.
-            name: "breakwater", listen: config.listen, actions: actions,
+            name: "breakwater", listen: config.listenAddress, actions: actions,
             steps: config.recordPath.isEmpty ? steps : steps.union(.helo), answeredSteps: [],
             macros: macros, timeout: Int(config.milterTimeout), socketMode: config.socketMode,
             socketGroup: config.socketGroup, notice: notice)

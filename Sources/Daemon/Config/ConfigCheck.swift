@@ -1,16 +1,17 @@
+import BreakwaterConfig
 import Glibc
 
 /// `breakwater check-config`: what to print about a configuration file, and whether it is good.
-public enum ConfigCheck {
+package enum ConfigCheck {
     /// Lines to print and the verdict.
-    public struct Report: Sendable {
-        public var lines: [String]
-        public var ok: Bool
+    package struct Report: Sendable {
+        package var lines: [String]
+        package var ok: Bool
     }
 
     /// Checks the file at `path`, tables included.
-    public static func run(path: String) -> Report {
-        switch ConfigLoader.load(path: path) {
+    package static func run(path: String) -> Report {
+        switch ConfigLoader.load(path: path, checks: .daemon) {
         case .failure(let errors):
             let n = errors.problems.count
             return Report(lines: errors.problems.map(\.description)
@@ -24,7 +25,7 @@ public enum ConfigCheck {
             lines += snapshotWarning(config)
             let p = config.policy
             lines.append("\(path): OK")
-            lines.append("  listen:   \(config.listen)")
+            lines.append("  listen:   \(config.listenAddress)")
             lines.append("  snapshot: " + (config.snapshotPath.isEmpty ? "off" : config.snapshotPath
                 + " (every " + (config.snapshotInterval.map { "\($0)s" } ?? "stop only") + ")"))
             if !config.recordPath.isEmpty {

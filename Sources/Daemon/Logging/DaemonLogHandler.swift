@@ -1,9 +1,10 @@
+import BreakwaterConfig
 import Glibc
-public import Logging
+package import Logging
 import Synchronization
 
 /// Where log lines go.
-public enum LogDestination: Sendable {
+package enum LogDestination: Sendable {
     /// Standard error, one unbuffered write per line, with a timestamp (for `--foreground`).
     case standardError
     /// syslog, facility mail, ident `breakwater`, with the pid (the MTA's log, where admins look).
@@ -14,17 +15,17 @@ public enum LogDestination: Sendable {
 
 /// The daemon's swift-log handler: one entry is always one line, and the threshold can be
 /// changed at run time (a reload may change `log_level`), for every logger at once.
-public struct DaemonLogHandler: LogHandler {
+package struct DaemonLogHandler: LogHandler {
     /// The threshold shared by every handler, as `Logger.Level`'s raw order.
     private static let threshold = Atomic<UInt8>(LevelCode.of(.info))
     private static let syslogOpened = Atomic<Bool>(false)
 
     private let destination: LogDestination
     /// Carried but unused in lines: entries are written as their message alone.
-    public var metadata: Logger.Metadata = [:]
+    package var metadata: Logger.Metadata = [:]
 
     /// A handler writing to `destination`.
-    public init(destination: LogDestination) {
+    package init(destination: LogDestination) {
         self.destination = destination
         if case .syslog = destination, Self.syslogOpened.compareExchange(
             expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged {
@@ -35,21 +36,21 @@ public struct DaemonLogHandler: LogHandler {
 
 
     /// Sets the least important level written, for every logger.
-    public static func setThreshold(_ level: Logger.Level) {
+    package static func setThreshold(_ level: Logger.Level) {
         threshold.store(LevelCode.of(level), ordering: .relaxed)
     }
 
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { LevelCode.level(Self.threshold.load(ordering: .relaxed)) }
         set { Self.setThreshold(newValue) }
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let text = LogText.oneLine(event.message.description)
         switch destination {
         case .standardError:

@@ -1,11 +1,12 @@
-public import StormCore
+import BreakwaterConfig
+package import StormCore
 
 /// The log lines Breakwater writes about mail, in the style of other milters
 /// (`<queueid>: breakwater: reject rule=storm from=<a@b> ...`). Every value that came from mail
 /// is escaped (`LogText`), and only the fields below are written: never message content.
-public enum DecisionLog {
+package enum DecisionLog {
     /// One line for a verdict that is not a plain accept; nil for a plain accept.
-    public static func line(for verdict: Verdict, facts: MessageFacts, recipientCount: Int) -> String? {
+    package static func line(for verdict: Verdict, facts: MessageFacts, recipientCount: Int) -> String? {
         if verdict.action == .accept && verdict.rule == nil { return nil }
         var parts = ["\(queue(facts.queueID)): breakwater: \(verdict.action.rawValue)"]
         if let rule = verdict.rule { parts.append("rule=\(rule.rawValue)") } else { parts.append("reason=\(verdict.reason)") }
@@ -25,7 +26,7 @@ public enum DecisionLog {
     }
 
     /// One line for a storm's change of state (tripped, extended, expired, released, frozen).
-    public static func line(for event: StormEvent, queueID: String? = nil) -> String {
+    package static func line(for event: StormEvent, queueID: String? = nil) -> String {
         var parts = ["\(queue(queueID)): breakwater: storm \(event.kind.rawValue)", "thread=\(event.thread)",
                      "thread_audience=\(event.threadAudience)", "replies=\(event.repliesInWindow)"]
         if let until = event.blockedUntil { parts.append("until=\(until)") }

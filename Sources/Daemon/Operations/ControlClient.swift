@@ -1,17 +1,17 @@
 import Glibc
 
 /// The CLI's side of the control socket: sends one request, reads the one answer.
-public enum ControlClient {
+package enum ControlClient {
     /// Why the daemon could not be asked: the line the CLI prints, and its exit status.
-    public struct Unreachable: Error, CustomStringConvertible {
+    package struct Unreachable: Error, CustomStringConvertible {
         /// The one-line message, starting `breakwater:`.
-        public let description: String
+        package let description: String
         /// 69 (EX_UNAVAILABLE): the daemon is not there or did not answer.
-        public let status: Int32 = 69
+        package let status: Int32 = 69
     }
 
     /// Asks the daemon at `socket`; the answer, or why there is none.
-    public static func ask(_ request: ControlRequest, socket path: String, timeout: Int = 30) -> Result<ControlResponse, Unreachable> {
+    package static func ask(_ request: ControlRequest, socket path: String, timeout: Int = 30) -> Result<ControlResponse, Unreachable> {
         let fd: Int32
         switch SocketIO.connectUnix(path) {
         case .failure(let f):

@@ -1,3 +1,4 @@
+import BreakwaterConfig
 import Glibc
 import StormCore
 
@@ -14,7 +15,7 @@ final class MetricsServer: Sendable {
 
     /// Binds `address` (`host:port`, IPv4). `render` makes the body for each scrape.
     init(address: String, render: @escaping @Sendable () -> [UInt8]) throws(SocketIO.Failure) {
-        guard let (host, port) = Self.parse(address) else {
+        guard let (host, port) = IPv4HostPort.parse(address) else {
             throw SocketIO.Failure(step: "metrics_listen \(address)", reason: "not an IPv4 host:port")
         }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -36,14 +37,6 @@ final class MetricsServer: Sendable {
         self.address = address
         self.render = render
         loop = SocketLoop(listening: fd)
-    }
-
-    /// `host:port` with an IPv4 host; nil otherwise.
-    static func parse(_ text: String) -> (in_addr, UInt16)? {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0 else { return nil }
-        var addr = in_addr()
-        guard inet_pton(AF_INET, String(text[..<colon]), &addr) == 1 else { return nil }
-        return (addr, port)
     }
 
     func start() -> Bool { loop.start { [self] in serve($0) } }

@@ -2,9 +2,10 @@ import CoreMetrics
 import Glibc
 import Metrics
 import Prometheus
-public import StormCore
+package import StormCore
 import Synchronization
 
+// public (its members package) only while Bridge/FilterService.swift names it in public API.
 /// What the daemon counts about its verdicts since start, for `breakwater stats` and the
 /// Prometheus endpoint. One per process, fed by the per-message path; cheap enough for it.
 ///
@@ -19,7 +20,7 @@ public final class OperationsCounters: Sendable {
     }
     private let tally = Mutex(Tally())
     /// When the daemon started, wall-clock seconds.
-    public let startedAt: Instant
+    package let startedAt: Instant
 
     /// The Prometheus registry every Breakwater metric lives in.
     let registry = PrometheusCollectorRegistry()
@@ -35,7 +36,7 @@ public final class OperationsCounters: Sendable {
     let onTrip = Mutex<(@Sendable (StormEvent) -> Void)?>(nil)
 
     /// Counters starting now.
-    public init() {
+    package init() {
         startedAt = Instant(seconds: Int64(time(nil)))
         var f = PrometheusMetricsFactory(registry: registry)
         // why: a decision takes microseconds; the default buckets start at 5 ms and would put
@@ -73,11 +74,11 @@ public final class OperationsCounters: Sendable {
     }
 
     /// Verdicts by action and rule, messages judged and storms tripped since start.
-    public var verdicts: [String: Int] { tally.withLock { $0.verdicts } }
+    package var verdicts: [String: Int] { tally.withLock { $0.verdicts } }
     /// Messages the engine judged since start.
-    public var messages: Int { tally.withLock { $0.messages } }
+    package var messages: Int { tally.withLock { $0.messages } }
     /// Storms tripped since start.
-    public var stormsTripped: Int { tally.withLock { $0.stormsTripped } }
+    package var stormsTripped: Int { tally.withLock { $0.stormsTripped } }
 
     /// `reject/storm`, `accept/none`: how a verdict is filed.
     static func key(_ v: Verdict) -> String { "\(v.action.rawValue)/\(v.rule?.rawValue ?? "none")" }

@@ -1,3 +1,4 @@
+import BreakwaterConfig
 import Glibc
 import Logging
 import StormCore

@@ -1,9 +1,9 @@
 import Glibc
 
 /// How the admin verbs print: times in UTC, durations in words, and plain aligned tables.
-public enum OperationsText {
+package enum OperationsText {
     /// `2026-11-25 21:40Z` for seconds since the epoch.
-    public static func time(_ seconds: Int64) -> String {
+    package static func time(_ seconds: Int64) -> String {
         var t = time_t(seconds)
         var parts = tm()
         gmtime_r(&t, &parts)
@@ -13,7 +13,7 @@ public enum OperationsText {
     }
 
     /// `3d 4h`, `2h 5m`, `40s`: the two largest units.
-    public static func duration(_ seconds: Int64) -> String {
+    package static func duration(_ seconds: Int64) -> String {
         let s = max(0, seconds)
         let units: [(Int64, String)] = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")]
         var out: [String] = []
@@ -27,7 +27,7 @@ public enum OperationsText {
     }
 
     /// `30s`, `10m`, `6h`, `2d`, `1w` or plain seconds; nil when it is none of them.
-    public static func parseDuration(_ text: String) -> Int64? {
+    package static func parseDuration(_ text: String) -> Int64? {
         var digits = text.lowercased()
         var unit: Int64 = 1
         switch digits.last {
@@ -44,7 +44,7 @@ public enum OperationsText {
     }
 
     /// Columns padded to their widest cell, two spaces apart; the first row is the heading.
-    public static func table(_ rows: [[String]]) -> String {
+    package static func table(_ rows: [[String]]) -> String {
         guard let first = rows.first else { return "" }
         var widths = [Int](repeating: 0, count: first.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
@@ -56,7 +56,7 @@ public enum OperationsText {
     }
 
     /// Text cut to `limit` characters with an ellipsis, for a table cell.
-    public static func cell(_ text: String, _ limit: Int) -> String {
+    package static func cell(_ text: String, _ limit: Int) -> String {
         text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }
 }

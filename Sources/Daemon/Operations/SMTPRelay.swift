@@ -1,3 +1,4 @@
+import BreakwaterConfig
 import Glibc
 
 /// Hands one message to an SMTP server (the local Postfix on 127.0.0.1:25 by default): the

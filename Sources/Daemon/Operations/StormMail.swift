@@ -1,3 +1,4 @@
+import BreakwaterConfig
 import Glibc
 import Logging
 import StormCore
@@ -25,7 +26,7 @@ final class StormMail: Sendable {
     init?(sendmail: String, relay: String, recipients: [String], toAuthor: Bool, timeout: Int64,
           ledger: ThreadLedger, logger: Logger) {
         guard !recipients.isEmpty || toAuthor else { return nil }
-        let parsed = MetricsServer.parse(relay)
+        let parsed = IPv4HostPort.parse(relay)
         guard !sendmail.isEmpty || parsed != nil else { return nil }
         self.sendmail = sendmail
         self.relayAddress = parsed?.0.s_addr ?? 0

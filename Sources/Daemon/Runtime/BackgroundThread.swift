@@ -74,13 +74,13 @@ final class StoppableThread: Sendable {
 }
 
 /// The signals the daemon handles itself, blocked in every thread so none takes a default action.
-public enum DaemonSignals {
+package enum DaemonSignals {
     /// SIGHUP, SIGTERM, SIGINT (libmilter's signal thread: stop) and SIGUSR1 (reload).
-    public static let handled: [Int32] = [SIGHUP, SIGTERM, SIGINT, SIGUSR1]
+    package static let handled: [Int32] = [SIGHUP, SIGTERM, SIGINT, SIGUSR1]
 
     /// Blocks `handled` in the calling thread and every thread it starts later. Call it as the
     /// first statement of the program, before anything can start a thread.
-    public static func block() {
+    package static func block() {
         var set = sigset_t()
         sigemptyset(&set)
         for s in handled { sigaddset(&set, s) }
@@ -88,7 +88,7 @@ public enum DaemonSignals {
     }
 
     /// Undoes `block()` for commands that start no milter (check-config, version), so Ctrl-C works.
-    public static func unblock() {
+    package static func unblock() {
         var set = sigset_t()
         sigemptyset(&set)
         for s in handled { sigaddset(&set, s) }

@@ -1,3 +1,4 @@
+import BreakwaterConfig
 import Glibc
 import Logging
 import Milter
@@ -7,9 +8,9 @@ import Synchronization
 /// `breakwater run`: loads the configuration, restores the ledger, serves libmilter until a
 /// stop signal, then writes the snapshot. Everything the command does lives here so tests can
 /// reach it; the executable only parses arguments.
-public enum DaemonRuntime {
+package enum DaemonRuntime {
     /// Exit statuses, as sysexits.h names them.
-    public enum ExitStatus: Int32 {
+    package enum ExitStatus: Int32 {
         case ok = 0
         case startFailed = 69   // EX_UNAVAILABLE
         case noPermission = 77  // EX_NOPERM: root without run_as_user or allow_root, or the drop failed
@@ -17,17 +18,17 @@ public enum DaemonRuntime {
     }
 
     /// Where the configuration comes from.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// The file to read.
-        public var configPath: String
+        package var configPath: String
         /// True when the admin named the file (a missing one is then an error).
-        public var explicit: Bool
+        package var explicit: Bool
         /// Log to stderr instead of syslog.
-        public var foreground: Bool
+        package var foreground: Bool
         /// `--allow-root`: started as root without `run_as_user`, stay root.
-        public var allowRoot: Bool
+        package var allowRoot: Bool
 
-        public init(configPath: String, explicit: Bool, foreground: Bool, allowRoot: Bool = false) {
+        package init(configPath: String, explicit: Bool, foreground: Bool, allowRoot: Bool = false) {
             self.configPath = configPath
             self.explicit = explicit
             self.foreground = foreground
@@ -37,7 +38,7 @@ public enum DaemonRuntime {
 
     /// Runs the daemon to its end and returns the exit status. Call once per process, after
     /// `DaemonSignals.block()`.
-    public static func run(_ options: Options) -> ExitStatus {
+    package static func run(_ options: Options) -> ExitStatus {
         // why: each snapshot copies the ledger and encodes it into one large buffer. With glibc's
         // dynamic mmap threshold those blocks moved into the malloc arenas after the first free
         // and fragmented there: RSS rose ~30 MiB per snapshot, to 463 MiB over a 10 M-message
@@ -53,7 +54,7 @@ public enum DaemonRuntime {
         let logger = Logger(label: "breakwater")
 
         guard let config = initialConfig(options, logger: logger) else { return .config }
-        DaemonLogHandler.setThreshold(config.logLevel)
+        DaemonLogHandler.setThreshold(config.loggerLevel)
         let privileges = Privileges.plan(uid: getuid(), euid: geteuid(), runAsUser: config.runAsUser,
                                          allowRoot: options.allowRoot || config.allowRoot)
         if privileges == .refuse {
@@ -67,7 +68,7 @@ public enum DaemonRuntime {
             if !options.foreground { Privileges.tellStandardError("breakwater: \(problem)\n") }
             return .noPermission
         }
-        logger.notice(Logger.Message(stringLiteral: "breakwater \(BreakwaterVersion.string) starting: listen=\(config.listen) "
+        logger.notice(Logger.Message(stringLiteral: "breakwater \(BreakwaterVersion.string) starting: listen=\(config.listenAddress) "
             + "snapshot=\(config.snapshotPath.isEmpty ? "off" : config.snapshotPath)"))
 
         let tables = AudienceTables.load(config, logger: logger)
@@ -119,7 +120,7 @@ public enum DaemonRuntime {
             }
         }
         let milter = FilterService.milterConfiguration(config) { logger.notice("\($0)") }
-        logger.notice("listening on \(config.listen) (Postfix: smtpd_milters = \(config.listen))")
+        logger.notice("listening on \(config.listenAddress) (Postfix: smtpd_milters = \(config.listenAddress))")
         var status = ExitStatus.ok
         do throws(MilterError) {
             try MilterRunner.run(milter, beforeServing: dropRoot) { service.makeHandler() }
@@ -172,7 +173,7 @@ public enum DaemonRuntime {
         if !options.explicit && !FileIO.exists(options.configPath) {
             return .success((DaemonConfig(), true))
         }
-        return ConfigLoader.load(path: options.configPath).map { ($0, false) }
+        return ConfigLoader.load(path: options.configPath, checks: .daemon).map { ($0, false) }
     }
 }
 
@@ -218,7 +219,7 @@ final class Reloader: Sendable {
         service.operations.tableProblems.store(tables.problems.count, ordering: .relaxed)
         service.failAction = config.failAction
         housekeeper.setInterval(config.snapshotInterval)
-        DaemonLogHandler.setThreshold(config.logLevel)
+        DaemonLogHandler.setThreshold(config.loggerLevel)
         let old = current.withLock { c -> DaemonConfig in
             defer { c = config }
             return c

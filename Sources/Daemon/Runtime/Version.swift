@@ -1,4 +1,4 @@
 /// The version `breakwater version` prints.
-public enum BreakwaterVersion {
-    public static let string = "0.1.0"
+package enum BreakwaterVersion {
+    package static let string = "0.1.0"
 }

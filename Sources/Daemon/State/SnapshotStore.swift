@@ -1,23 +1,24 @@
+package import BreakwaterConfig
 import Glibc
-public import Logging
-public import StormCore
+package import Logging
+package import StormCore
 
 /// The ledger's file: read at start, written atomically on a timer and at stop.
 ///
 /// Nothing here is fatal: a damaged file is set aside and the daemon starts empty; a file that
 /// cannot be written is logged and filtering goes on.
-public struct SnapshotStore: Sendable {
+package struct SnapshotStore: Sendable {
     /// The snapshot file; empty turns snapshots off.
-    public let path: String
+    package let path: String
 
     /// A store at `path`.
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     /// True when snapshots are on.
-    public var isEnabled: Bool { !path.isEmpty }
+    package var isEnabled: Bool { !path.isEmpty }
 
     /// The ledger kept at `path`, or an empty one (with the reason logged).
-    public func restore(limits: LedgerLimits, now: Instant, logger: Logger) -> ThreadLedger {
+    package func restore(limits: LedgerLimits, now: Instant, logger: Logger) -> ThreadLedger {
         guard isEnabled else {
             logger.info("snapshots are off (snapshot_path is empty); starting with an empty ledger")
             return ThreadLedger(limits: limits)
@@ -57,7 +58,7 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Writes the ledger now. Returns the byte count, or why it failed.
-    public func save(_ ledger: ThreadLedger, now: Instant) -> Result<Int, FileError> {
+    package func save(_ ledger: ThreadLedger, now: Instant) -> Result<Int, FileError> {
         let bytes = ledger.snapshot(now: now)
         return FileIO.writeAtomically(bytes, to: path).map { bytes.count }
     }

@@ -1,4 +1,5 @@
-/// Where audience figures come from.
+/// Where audience figures come from: files (read by the `files` reader given to
+/// `AudienceDirectory.load`) or text already in memory.
 public enum AudienceSource: Sendable, Equatable {
     /// A Postfix virtual(5) source file: `pattern  result, result`.
     case virtualAliases(path: String)
@@ -95,12 +96,19 @@ public final class AudienceDirectory: Sendable {
     }
 
     /// Loads every source, later sources adding to earlier ones; problems are reported, never fatal.
-    /// A file that cannot be read is one problem (line 0) naming the file and the OS error.
-    public static func load(_ sources: [AudienceSource], options: AudienceOptions = .init())
-        -> (directory: AudienceDirectory, problems: [TableProblem]) {
-        var loader = AudienceLoader(options: options)
+    /// `files` reads the sources given by path and every `:include:` file; a file it cannot read
+    /// is one problem naming the file (line 0, or the line of the include). The default reads
+    /// nothing, so a load of text alone needs no file system.
+    public static func load(_ sources: [AudienceSource], options: AudienceOptions = .init(),
+                            files: @escaping TableReader = noFiles) -> (directory: AudienceDirectory, problems: [TableProblem]) {
+        var loader = AudienceLoader(options: options, files: files)
         for source in sources { loader.add(source) }
         return loader.finish()
+    }
+
+    /// The reader `load` uses when none is given: StormCore reads no files itself.
+    public static func noFiles(_ path: String) -> Result<[UInt8], TableReadError> {
+        .failure(TableReadError("cannot open \(path): no file reader given (StormCore reads no files)"))
     }
 
     /// The audience of one recipient: list members, a size from the size file, or 1.

@@ -12,6 +12,7 @@ struct AudienceLoader {
     private enum Ref { case node(Int), sized(UInt32) }
 
     private let options: AudienceOptions
+    private let readFile: TableReader
     private var problems: [TableProblem] = []
     private var nodes: [Node] = []
     private var nodeByKey: [String: Int] = [:]
@@ -21,7 +22,10 @@ struct AudienceLoader {
     private var source = 0
     private var bareNamesExist = false
 
-    init(options: AudienceOptions) { self.options = options }
+    init(options: AudienceOptions, files: @escaping TableReader) {
+        self.options = options
+        self.readFile = files
+    }
 
     mutating func add(_ audienceSource: AudienceSource) {
         source += 1
@@ -36,9 +40,9 @@ struct AudienceLoader {
     }
 
     private mutating func read(_ path: String) -> [UInt8]? {
-        switch TableFile.contents(of: path, reportAs: path, line: 0) {
+        switch readFile(path) {
         case .success(let bytes): return bytes
-        case .failure(let problem): problems.append(problem); return nil
+        case .failure(let why): problems.append(TableProblem(file: path, line: 0, message: why.message)); return nil
         }
     }
 
@@ -84,9 +88,10 @@ struct AudienceLoader {
         while index < nodes.count {
             let node = nodes[index]
             for case .include(let path, let line) in node.targets where nodeByInclude[path] == nil {
-                switch TableFile.contents(of: path, reportAs: node.file, line: line) {
-                case .failure(let problem):
-                    problems.append(problem)
+                // why node.file: an include that cannot be read belongs to the line that names it.
+                switch readFile(path) {
+                case .failure(let why):
+                    problems.append(TableProblem(file: node.file, line: line, message: why.message))
                     nodeByInclude[path] = .some(nil)
                 case .success(let bytes):
                     let parsed = AliasTable.include(bytes, file: path)

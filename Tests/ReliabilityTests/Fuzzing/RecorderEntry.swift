@@ -1,3 +1,4 @@
+@testable import BreakwaterConfig
 @testable import Daemon
 import Glibc
 import Logging

@@ -4,12 +4,12 @@
 /// start a forged log line that log parsers (fail2ban, pflogsumm) believe. Control characters
 /// become `\r`, `\n`, `\t` or `\xNN`, a backslash and a double quote are escaped, and the result
 /// is cut on a character boundary.
-public enum LogText {
+package enum LogText {
     /// Longest value (in UTF-8 bytes, before escaping) a log line shows of one field.
-    public static let maxFieldBytes = 200
+    package static let maxFieldBytes = 200
 
     /// `value` escaped and cut to `maxBytes` (an ellipsis marks a cut).
-    public static func escape(_ value: String, maxBytes: Int = maxFieldBytes) -> String {
+    package static func escape(_ value: String, maxBytes: Int = maxFieldBytes) -> String {
         var out = ""
         var used = 0
         for scalar in value.unicodeScalars {
@@ -34,16 +34,16 @@ public enum LogText {
     }
 
     /// `"value"`, escaped and cut: how subjects and other free text appear.
-    public static func quoted(_ value: String, maxBytes: Int = maxFieldBytes) -> String {
+    package static func quoted(_ value: String, maxBytes: Int = maxFieldBytes) -> String {
         "\"" + escape(value, maxBytes: maxBytes) + "\""
     }
 
     /// Escaped and cut, for short quotes in error messages.
-    static func cut(_ value: String, maxBytes: Int) -> String { escape(value, maxBytes: maxBytes) }
+    package static func cut(_ value: String, maxBytes: Int) -> String { escape(value, maxBytes: maxBytes) }
 
     /// A last guard for a whole line: control characters escaped (backslashes left alone, as
     /// fields were escaped already), so one entry is always one line.
-    static func oneLine(_ line: String) -> String {
+    package static func oneLine(_ line: String) -> String {
         guard line.unicodeScalars.contains(where: isControl) else { return line }
         var out = ""
         for scalar in line.unicodeScalars {

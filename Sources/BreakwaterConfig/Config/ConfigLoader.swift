@@ -1,27 +1,25 @@
-import Logging
-import Milter
 import StormCore
 
 /// Reads `breakwater.conf` into a `DaemonConfig`, collecting every problem with its line.
-public enum ConfigLoader {
+package enum ConfigLoader {
     /// Where `breakwater run` and `check-config` look when no file is named.
-    public static let defaultPath = "/etc/breakwater/breakwater.conf"
+    package static let defaultPath = "/etc/breakwater/breakwater.conf"
 
     /// The largest configuration file read (far beyond any real one).
-    static let maxFileBytes = 16 << 20
+    package static let maxFileBytes = 16 << 20
 
     /// Reads and parses the file at `path`. An unreadable file is one problem at line 0.
-    public static func load(path: String) -> Result<DaemonConfig, ConfigErrors> {
+    package static func load(path: String, checks: ConfigChecks) -> Result<DaemonConfig, ConfigErrors> {
         switch FileIO.read(path, limit: maxFileBytes) {
         case .failure(let why):
             return .failure(ConfigErrors(problems: [ConfigProblem(file: path, line: 0, message: "cannot read the configuration: \(why.reason)")]))
         case .success(let bytes):
-            return parse(String(decoding: bytes, as: UTF8.self), file: path)
+            return parse(String(decoding: bytes, as: UTF8.self), file: path, checks: checks)
         }
     }
 
     /// Parses configuration text; `file` names it in problems.
-    public static func parse(_ text: String, file: String) -> Result<DaemonConfig, ConfigErrors> {
+    package static func parse(_ text: String, file: String, checks: ConfigChecks) -> Result<DaemonConfig, ConfigErrors> {
         let (lines, syntax) = ConfigLines.split(text, file: file)
         var problems = syntax
         var config = DaemonConfig()
@@ -50,14 +48,17 @@ public enum ConfigLoader {
                 }
                 continue
             }
-            guard let setter = settings[line.key.lowercased()] else {
+            let key = line.key.lowercased()
+            guard let setter = settings[key] else {
                 var message = "unknown key \(LogText.quoted(line.key, maxBytes: 60))"
                 if suggestionsLeft > 0, let near = closestKey(to: line.key) { message += " (did you mean \"\(near)\"?)" }
                 suggestionsLeft -= 1
                 problem(message)
                 continue
             }
-            if let message = setter(&config, line.value) { problem("\(line.key): \(message)") }
+            if let message = setter(&config, line.value) ?? (key == "listen" ? checks.listen(line.value) : nil) {
+                problem("\(line.key): \(message)")
+            }
         }
 
         // A reply code must suit its rule's action, wherever each was written.
@@ -89,7 +90,7 @@ public enum ConfigLoader {
     }
 
     /// Every key the file may contain, sorted.
-    public static let keys: [String] =
+    package static let keys: [String] =
         (Array(settings.keys) + Rule.allCases.flatMap { [keyPrefix($0) + "_action", keyPrefix($0) + "_reply"] }).sorted()
 
     /// `hard_gate` for `.hardGate`: how a rule is spelled in keys.
@@ -162,14 +163,8 @@ public enum ConfigLoader {
 
     /// Every plain key and how it is read.
     static let settings: [String: Setter] = [
-        "listen": { c, v in
-            do throws(MilterError) { c.listen = try ListenAddress(parsing: v); return nil } catch {
-                if case let .badListenAddress(_, reason) = error {
-                    return "\(LogText.quoted(v, maxBytes: 120)) is not a listen address: \(reason)"
-                }
-                return "\(error)"
-            }
-        },
+        // Kept as written; whoever listens checks it (`ConfigChecks.listen`).
+        "listen": { c, v in c.listen = v; return nil },
         "socket_mode": { c, v in set(ConfigValues.fileMode(v)) { c.socketMode = $0 } },
         "socket_group": { c, v in c.socketGroup = v.isEmpty ? nil : v; return nil },
         "milter_timeout": { c, v in set(ConfigValues.duration(v)) { c.milterTimeout = $0 } },
@@ -250,7 +245,7 @@ public enum ConfigLoader {
         "control_socket": { c, v in set(ConfigValues.path(v)) { c.controlSocket = $0 } },
         "control_socket_mode": { c, v in set(ConfigValues.fileMode(v)) { c.controlSocketMode = $0 } },
         "metrics_listen": { c, v in
-            guard v.isEmpty || MetricsServer.parse(v) != nil else {
+            guard v.isEmpty || IPv4HostPort.parse(v) != nil else {
                 return "\(LogText.quoted(v, maxBytes: 120)) is not an IPv4 host:port (write 127.0.0.1:9894)"
             }
             c.metricsListen = v
@@ -275,7 +270,7 @@ public enum ConfigLoader {
         },
         "notify_author": { c, v in set(ConfigValues.boolean(v)) { c.notifyAuthor = $0 } },
         "notify_relay": { c, v in
-            guard MetricsServer.parse(v) != nil else {
+            guard IPv4HostPort.parse(v) != nil else {
                 return "\(LogText.quoted(v, maxBytes: 120)) is not an IPv4 host:port (write 127.0.0.1:25)"
             }
             c.notifyRelay = v
@@ -285,8 +280,7 @@ public enum ConfigLoader {
 
         "fail_action": { c, v in set(ConfigValues.choice(v, FailAction.allCases.map { ($0.rawValue, $0) })) { c.failAction = $0 } },
         "log_level": { c, v in
-            set(ConfigValues.choice(v, [("debug", Logger.Level.debug), ("info", .info), ("notice", .notice),
-                                        ("warning", .warning), ("error", .error)])) { c.logLevel = $0 }
+            set(ConfigValues.choice(v, LogLevel.allCases.map { ($0.rawValue, $0) })) { c.logLevel = $0 }
         },
     ]
 

@@ -1,16 +1,16 @@
 import Glibc
-public import StormCore
+package import StormCore
 
 /// `postfix_tables` and `postfix_config_directory`: whether Breakwater asks Postfix which
 /// virtual-alias and aliases(5) maps it uses, and which Postfix configuration to ask.
-public struct PostfixTableSettings: Sendable, Equatable {
+package struct PostfixTableSettings: Sendable, Equatable {
     /// `postfix_tables = yes`: read the maps named by Postfix's `virtual_alias_maps` and `alias_maps`.
-    public var enabled = false
+    package var enabled = false
     /// `postfix_config_directory`: the folder holding Postfix's `main.cf` (`postconf -c`).
-    public var configDirectory = "/etc/postfix"
+    package var configDirectory = "/etc/postfix"
 
     /// Off, with Debian's Postfix folder.
-    public init(enabled: Bool = false, configDirectory: String = "/etc/postfix") {
+    package init(enabled: Bool = false, configDirectory: String = "/etc/postfix") {
         self.enabled = enabled
         self.configDirectory = configDirectory
     }
@@ -20,13 +20,13 @@ public struct PostfixTableSettings: Sendable, Equatable {
 /// source. Indexed maps are dumped by Postfix's own `postmap -s` / `postalias -s` (so the figures
 /// are those of the `.db` Postfix reads, whatever the source file says); text maps are read as
 /// files; maps behind a server (LDAP, SQL, ...) are named in one problem each and skipped.
-public enum PostfixTables {
+package enum PostfixTables {
     /// What discovery found: sources to load (in Postfix's order) and problems for the log.
-    public struct Discovery: Sendable, Equatable {
+    package struct Discovery: Sendable, Equatable {
         /// Audience sources, virtual-alias maps first, then aliases(5) maps.
-        public var sources: [AudienceSource] = []
+        package var sources: [AudienceSource] = []
         /// One line per map that could not be used, and per failed tool run.
-        public var problems: [String] = []
+        package var problems: [String] = []
     }
 
     /// Which Postfix table a map came from: it decides the dump tool and the parser.
@@ -57,7 +57,7 @@ public enum PostfixTables {
 
     /// Asks Postfix (configuration in `settings.configDirectory`) for its maps and reads each.
     /// Nothing here is fatal: whatever cannot be read is a problem and the rest still loads.
-    public static func discover(_ settings: PostfixTableSettings) -> Discovery {
+    package static func discover(_ settings: PostfixTableSettings) -> Discovery {
         var found = Discovery()
         guard settings.enabled else { return found }
         let dir = settings.configDirectory

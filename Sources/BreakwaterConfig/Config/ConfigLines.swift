@@ -1,18 +1,18 @@
 /// One `key = value` setting as written, with the line it starts on.
-public struct ConfigLine: Sendable, Equatable {
+package struct ConfigLine: Sendable, Equatable {
     /// The key, as written.
-    public var key: String
+    package var key: String
     /// The value: continuation lines joined with a space, surrounding blanks removed.
-    public var value: String
+    package var value: String
     /// 1-based line where the setting starts.
-    public var line: Int
+    package var line: Int
 }
 
 /// Splits configuration text into settings the way Postfix reads main.cf: `#` starts a comment
 /// line, blank lines are ignored, a line that starts with whitespace continues the previous
 /// value. Nothing here knows any key; `ConfigLoader` gives them meaning.
-enum ConfigLines {
-    static func split(_ text: String, file: String) -> (lines: [ConfigLine], problems: [ConfigProblem]) {
+package enum ConfigLines {
+    package static func split(_ text: String, file: String) -> (lines: [ConfigLine], problems: [ConfigProblem]) {
         var out: [ConfigLine] = []
         var problems: [ConfigProblem] = []
         var number = 0

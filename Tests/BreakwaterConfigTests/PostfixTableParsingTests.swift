@@ -1,4 +1,4 @@
-@testable import Daemon
+@testable import BreakwaterConfig
 import StormCore
 import Testing
 
@@ -90,11 +90,11 @@ import Testing
     }
 
     @Test func theConfigKeysAreReadAndCheckedAndDefaultOff() throws {
-        let defaults = try ConfigLoader.parse("", file: "t.conf").get()
+        let defaults = try ConfigLoader.parse("", file: "t.conf", checks: .none).get()
         #expect(defaults.postfixTables == PostfixTableSettings(enabled: false, configDirectory: "/etc/postfix"))
-        let on = try ConfigLoader.parse("postfix_tables = yes\npostfix_config_directory = /srv/pf\n", file: "t.conf").get()
+        let on = try ConfigLoader.parse("postfix_tables = yes\npostfix_config_directory = /srv/pf\n", file: "t.conf", checks: .none).get()
         #expect(on.postfixTables == PostfixTableSettings(enabled: true, configDirectory: "/srv/pf"))
-        let bad = ConfigLoader.parse("postfix_tables = maybe\npostfix_config_directory = etc/postfix\n", file: "t.conf")
+        let bad = ConfigLoader.parse("postfix_tables = maybe\npostfix_config_directory = etc/postfix\n", file: "t.conf", checks: .none)
         guard case .failure(let errors) = bad else { Issue.record("bad values accepted"); return }
         #expect(errors.problems.map(\.line) == [1, 2])
     }
