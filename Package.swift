@@ -42,7 +42,8 @@ let package = Package(
         .target(name: "BreakwaterConfig", dependencies: ["StormCore"], swiftSettings: strict),
         // Session files, live and offline replay, scenario generator.
         .target(name: "Replay", dependencies: ["MilterWire", "StormCore", "BreakwaterConfig"], exclude: ["SESSION-FORMAT.md"], swiftSettings: strict),
-        // The daemon's parts: config, filter session, logging, snapshot file, signals. No policy of its own.
+        // The daemon: the bridge from libmilter's callbacks to the engine (it applies verdicts, decides
+        // nothing), logs, metrics, control socket, snapshot persistence, signals.
         .target(name: "Daemon", dependencies: [
             "StormCore", "BreakwaterConfig", "Milter", "CMilterGuard", "Replay",
             .product(name: "Logging", package: "swift-log"),

@@ -26,7 +26,7 @@ public struct DaemonConfig: Sendable, Equatable {
     /// worker pool closes a connection idle this long, checked every 600 s). Postfix sends a
     /// message's content only once the whole message has arrived, so the connection is silent
     /// for as long as the client takes to send DATA: 30 s (the old default) dropped such a
-    /// connection at the next check and the message got milter_default_action (RELIABILITY.md).
+    /// connection at the next check and the message got milter_default_action (CHANGELOG.md, 2026-11-26).
     package var milterTimeout: Int64 = 3600
     /// Started as root: become this user (and its groups) before serving; empty keeps the identity.
     package var runAsUser = ""
