@@ -1,8 +1,8 @@
-/// The thread state the storm rules read and change, and nothing more. The rules (in
-/// `StormRules`) decide; a store only finds threads, records what the rules decided, and keeps
-/// time (windows, block ends, idle threads). `ThreadLedger` is the in-memory store; a second
-/// home for the same state (several hosts sharing it) fits behind this protocol without any
-/// change to the rules.
+/// The thread state the storm rules read and change, and what admins ask of it; nothing more.
+/// The rules (in `StormRules`) decide; a store only finds threads, records what the rules
+/// decided, and keeps time (windows, block ends, idle threads). `ThreadLedger` is the in-memory
+/// store; a second home for the same state (several hosts sharing it) fits behind this protocol
+/// without any change to the rules.
 ///
 /// Each `judge…` call is one atomic step: the store finds the thread, shows it to the rules as it
 /// stands, and records their ruling before any other decision can see the thread. Two reply-alls
@@ -28,6 +28,21 @@ package protocol ThreadStore: Sendable {
     /// stops the reply there, records the stop. Nil when no thread is known or the rule let it be.
     func judgeReply(parents: [MessageKey], audience: Int, now: Instant,
                     by rule: (ThreadState) -> Rule?) -> ThreadChange?
+
+    // What admins and the daemon's timers ask and tell, by thread id (16 hex digits or a Message-ID).
+
+    /// Threads blocked now or tripped since `since`, most recent trip first.
+    func storms(now: Instant, since: Instant?) -> [ThreadSummary]
+    /// One thread, or nil when none is known by that id.
+    func thread(_ id: String, now: Instant) -> ThreadSummary?
+    /// Lifts a block now; nil when the thread is not blocked.
+    func release(_ id: String, now: Instant) -> StormEvent?
+    /// Blocks a thread by hand until `until`, starting it when it is not known yet.
+    func freeze(_ id: String, until: Instant, now: Instant) -> StormEvent
+    /// Ends blocks that are due and forgets idle threads; the `expired` events.
+    func sweep(now: Instant, policy: StormPolicy) -> [StormEvent]
+    /// Counts over every thread, for stats and metrics.
+    func totals(now: Instant) -> LedgerTotals
 }
 
 /// A thread as the rules see it at the moment they judge.
