@@ -145,6 +145,9 @@ build_target() {
     # why reversed: a static library must come before the libraries it uses on the link line.
     case "$t" in config|recorder|control) build_guard ;; esac
     for m in $mods; do lib "$m"; libs=(-l"$m" "${libs[@]}"); done
+    # why: StormCore's Mutex and the modules' Glibc calls; with InternalImportsByDefault a static
+    # library brings no autolink for them (StormCore's own `import Glibc` used to bring both).
+    libs+=(-lswiftSynchronization -lswiftGlibc)
     case "$t" in config|recorder|control)
         # why -lFoundation...: Replay and Daemon call Foundation (JSONEncoder, String.range(of:)); with
         # InternalImportsByDefault the static libraries no longer bring the autolink along.
