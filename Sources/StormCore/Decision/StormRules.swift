@@ -54,8 +54,8 @@ struct StormRules: Sendable {
         // 3. A new message: to a large audience it starts a thread, which the first-send guard may hold.
         guard ties.isReply else {
             guard large || guarded else { return pass(.ordinary, audience: audience) }
-            let base = ties.subjectBase()
-            let a = Announcement(key: MessageKey(ties.ownRootID(subjectBase: base)), subjectHash: ThreadTies.subjectHash(base),
+            let base = ThreadTies.subjectBase(h)
+            let a = Announcement(key: MessageKey(ThreadTies.ownRootID(h, subjectBase: base)), subjectHash: ThreadTies.subjectHash(base),
                                  subject: base, author: sender?.key ?? "", audience: audience.count)
             let thread = store.recordAnnouncement(a, now: now)
             if guarded, !exempt, !isApproved(sender) {
@@ -77,8 +77,8 @@ struct StormRules: Sendable {
         }
 
         // 5. A reply-all, judged in its thread.
-        let base = ties.subjectBase()
-        let rootID = ties.replyRootID(subjectBase: base)
+        let base = ThreadTies.subjectBase(h)
+        let rootID = ThreadTies.replyRootID(h, subjectBase: base)
         let r = ReplyAll(ownKey: h.messageID.flatMap { MessageIDParser.firstKey(in: $0) },
                          parentKeys: ties.parents, rootKey: MessageKey(rootID), rootID: rootID,
                          subjectHash: ThreadTies.subjectHash(base), subject: base, audience: audience.count,
@@ -160,16 +160,14 @@ struct StormRules: Sendable {
 }
 
 /// A message's ties to a thread, read from its headers: the ids it replies to and its subject.
-/// The parents are read at once; the texts only by the paths that need them.
+/// The parents are read at once; the texts (static, from the headers) only by the paths that need them.
 struct ThreadTies {
-    let headers: MessageHeaders
     /// Ids it replies to, nearest parent first: In-Reply-To, then References from the end.
     let parents: [MessageKey]
     /// True for a reply: it names a parent, or its subject says it is a reply or a recall.
     let isReply: Bool
 
     init(_ h: MessageHeaders) {
-        headers = h
         let inReplyTo = h.inReplyTo.map { MessageIDParser.keys(in: $0, limit: 8) } ?? []
         let references = h.references.map { MessageIDParser.keys(in: $0) } ?? []
         var parents = inReplyTo
@@ -181,8 +179,8 @@ struct ThreadTies {
     }
 
     /// The subject without Re:/Fwd: and the like, cut to what a thread keeps.
-    func subjectBase() -> String {
-        SubjectLine.base(headers.subject ?? "", maxBytes: ThreadRecord.maxSubjectBytes)
+    static func subjectBase(_ h: MessageHeaders) -> String {
+        SubjectLine.base(h.subject ?? "", maxBytes: ThreadRecord.maxSubjectBytes)
     }
 
     /// The key of a subject base, for replies that name no parent; 0 for none.
@@ -191,14 +189,14 @@ struct ThreadTies {
     }
 
     /// The root of the thread a new message starts: its own id, else its subject.
-    func ownRootID(subjectBase: String) -> String {
-        headers.messageID.flatMap { MessageIDParser.first(in: $0) } ?? "subject:" + subjectBase
+    static func ownRootID(_ h: MessageHeaders, subjectBase: String) -> String {
+        h.messageID.flatMap { MessageIDParser.first(in: $0) } ?? "subject:" + subjectBase
     }
 
     /// A reply's root: References' first id, else In-Reply-To's, else its subject.
-    func replyRootID(subjectBase: String) -> String {
-        headers.references.flatMap { MessageIDParser.first(in: $0) }
-            ?? headers.inReplyTo.flatMap { MessageIDParser.first(in: $0) }
+    static func replyRootID(_ h: MessageHeaders, subjectBase: String) -> String {
+        h.references.flatMap { MessageIDParser.first(in: $0) }
+            ?? h.inReplyTo.flatMap { MessageIDParser.first(in: $0) }
             ?? "subject:" + subjectBase
     }
 }
