@@ -6,7 +6,9 @@
 ///
 /// Each `judge…` call is one atomic step: the store finds the thread, shows it to the rules as it
 /// stands, and records their ruling before any other decision can see the thread. Two reply-alls
-/// judged at once can therefore never both take the last place before the trip point.
+/// judged at once can therefore never both take the last place before the trip point. A store
+/// may call `rule` more than once for one message (a shared store that finds the thread changed
+/// under it asks again); a rule has no effect but its answer, and the last answer is recorded.
 package protocol ThreadStore: Sendable {
     /// Learned list sizes by `local@domain` key (a copy the caller may keep).
     var learnedSizes: [String: Int] { get }
