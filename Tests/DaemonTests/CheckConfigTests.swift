@@ -1,6 +1,7 @@
 import BreakwaterConfig
 import Daemon
 import Foundation
+import Glibc
 import TestSupport
 import Testing
 
@@ -97,6 +98,17 @@ struct CheckConfigTests {
         let r = try check(path: "/nonexistent/breakwater.conf")
         #expect(r.status == .exited(78), "\(r.output)")
         #expect(r.output.contains("/nonexistent/breakwater.conf: cannot read the configuration"), "\(r.output)")
+    }
+
+    /// A FIFO named as the configuration is refused at once: opening it blocking would wait for
+    /// a writer forever (check-config, and `run` at start, hung on one).
+    @Test func aFIFOInPlaceOfTheConfigIsAnErrorNotAHang() throws {
+        let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-check-fifo")
+        defer { TestEnvironment.remove(folder) }
+        try #require(mkfifo("\(folder)/breakwater.conf", 0o600) == 0)
+        let r = try check(path: "\(folder)/breakwater.conf")
+        #expect(r.status == .exited(78), "\(r.output)")
+        #expect(r.output.contains("breakwater.conf: not a regular file"), "\(r.output)")
     }
 
     @Test func versionAndHelpWork() throws {

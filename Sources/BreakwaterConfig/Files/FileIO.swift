@@ -8,7 +8,9 @@ package enum FileIO {
 
     /// The file's bytes, or the reason it could not be read. Files over `limit` are refused.
     package static func read(_ path: String, limit: Int = Int.max) -> Result<[UInt8], FileError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // why non-blocking: opening a FIFO blocks until something writes to it; the regular-file
+        // check below then refuses it at once. Reads of a regular file never block anyway.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return .failure(FileError(errno, path)) }
         defer { close(fd) }
         var info = stat()
