@@ -108,7 +108,7 @@ struct CheckConfigTests {
         try #require(mkfifo("\(folder)/breakwater.conf", 0o600) == 0)
         let r = try check(path: "\(folder)/breakwater.conf")
         #expect(r.status == .exited(78), "\(r.output)")
-        #expect(r.output.contains("breakwater.conf: not a regular file"), "\(r.output)")
+        #expect(r.output.contains("breakwater.conf: cannot read the configuration: not a regular file"), "\(r.output)")
     }
 
     @Test func versionAndHelpWork() throws {

@@ -15,8 +15,8 @@ package enum FileIO {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { return .failure(FileError(errno, path)) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(FileError(message: "\(path): not a regular file")) }
-        guard Int(info.st_size) <= limit else { return .failure(FileError(message: "\(path): larger than \(limit) bytes")) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(FileError(path, reason: "not a regular file")) }
+        guard Int(info.st_size) <= limit else { return .failure(FileError(path, reason: "larger than \(limit) bytes")) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(info.st_size))
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -28,7 +28,7 @@ package enum FileIO {
             }
             if n == 0 { break }
             bytes += chunk[0..<n]
-            if bytes.count > limit { return .failure(FileError(message: "\(path): larger than \(limit) bytes")) }
+            if bytes.count > limit { return .failure(FileError(path, reason: "larger than \(limit) bytes")) }
         }
         return .success(bytes)
     }
@@ -62,9 +62,9 @@ package struct FileError: Error, Sendable, CustomStringConvertible {
         reason = FileIO.describe(code)
         message = "\(path): \(reason)"
     }
-    package init(message: String) {
-        self.message = message
-        reason = message
+    package init(_ path: String, reason: String) {
+        self.reason = reason
+        message = "\(path): \(reason)"
     }
     package var description: String { message }
 }
