@@ -19,7 +19,9 @@ struct HostileSessionTests {
     /// still decides correctly.
     static func expectStillFiltering(_ daemon: TestDaemon, _ n: Int, after what: String) throws {
         try #require(daemon.isAlive, "daemon died after \(what):\n\(daemon.log)")
-        let client = try daemon.client()
+        // why 45 s: after the stalls libmilter may start a new worker for this connection, and on
+        // a loaded machine (CI beside other builds) that took longer than the usual 15 s.
+        let client = try daemon.client(timeout: .seconds(45))
         defer { client.quit() }
         let direct = try client.send(Mail.direct(n, root: "check\(n)@example.test"))
         #expect(direct.verdict == .accept, "after \(what): direct reply got \(direct.verdict)")
