@@ -35,6 +35,13 @@ let package = Package(
         .target(name: "CMilterGuard", linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mi_rd_cmd",
                                                                      "-Xlinker", "--export-dynamic-symbol=accept"])]),
         .target(name: "Milter", dependencies: ["CMilter", "CMilterGuard"], swiftSettings: strict),
+        // hiredis's C API (Debian libhiredis-dev 0.14), the Redis/Valkey client (issue #15). No pkgConfig:
+        // hiredis.pc's -D_FILE_OFFSET_BITS=64 is a flag SwiftPM refuses, with a warning on every build;
+        // the shim includes <hiredis/hiredis.h> from the default include path instead.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        // Storm state shared by several MX hosts on Redis/Valkey: the `shared_state` address and one
+        // hiredis connection. A library for now: nothing in the daemon uses it yet.
+        .target(name: "SharedState", dependencies: ["CHiredis", "StormCore"], swiftSettings: strict),
         // The MTA side of the milter protocol, in pure Swift. A stranger to Milter.
         .target(name: "MilterWire", swiftSettings: strict),
         // breakwater.conf's keys, values and file:line problems; the audience table loaders (files,
@@ -81,6 +88,8 @@ let package = Package(
         .testTarget(name: "MilterWireTests", dependencies: ["MilterWire", "TestSupport"], swiftSettings: strict),
         // Starting real binaries from tests: child processes, scratch folders, miltertest, the daemon.
         .target(name: "TestSupport", dependencies: ["MilterWire"], path: "Tests/Support", swiftSettings: strict),
+        // The shared-state library against a real redis-server the tests start themselves.
+        .testTarget(name: "SharedStateTests", dependencies: ["SharedState", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MilterTests", dependencies: ["Milter", "CMilterGuard", "MilterWire", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore", "BreakwaterConfig", "TestSupport"],
