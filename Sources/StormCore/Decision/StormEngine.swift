@@ -7,8 +7,13 @@ import Synchronization
 /// `decide` is safe to call from many threads at once. The policy and audience tables can be
 /// swapped while it runs (`reconfigure`); each decision sees one whole configuration.
 public final class StormEngine: Sendable {
-    /// The shared state: threads, storms, learned sizes.
+    /// This process's thread state: threads, storms, learned sizes. It is what the snapshot holds,
+    /// and the store decisions use unless another is given.
     public let ledger: ThreadLedger
+    /// Where decisions read and record thread state: `ledger`, or a store shared with other hosts.
+    package let store: any ThreadStore
+    /// True when `store` is `ledger`: decisions then call it directly, not through the protocol.
+    private let storeIsLedger: Bool
 
     /// The rules in force, with their policy and tables; a class so that taking them for a
     /// decision costs one retain.
@@ -22,6 +27,17 @@ public final class StormEngine: Sendable {
     public init(policy: StormPolicy = StormPolicy(), directory: AudienceDirectory = .empty,
                 ledger: ThreadLedger = ThreadLedger()) {
         self.ledger = ledger
+        self.store = ledger
+        storeIsLedger = true
+        self.configuration = Mutex(Configuration(StormRules(policy: policy, directory: directory)))
+    }
+
+    /// An engine whose decisions use `store` (thread state shared with other hosts); `ledger`
+    /// stays this process's own, for the snapshot.
+    package init(policy: StormPolicy, directory: AudienceDirectory, ledger: ThreadLedger, store: any ThreadStore) {
+        self.ledger = ledger
+        self.store = store
+        storeIsLedger = (store as? ThreadLedger) === ledger
         self.configuration = Mutex(Configuration(StormRules(policy: policy, directory: directory)))
     }
 
@@ -41,12 +57,18 @@ public final class StormEngine: Sendable {
         // why the class and not `.rules`: its `let` is read in place; a copy of the rules would
         // retain every table and set of the policy on each decision.
         let cfg = configuration.withLock { $0 }
-        let audience = MessageAudience.count(facts.recipients, directory: cfg.rules.directory, learned: ledger,
-                                             delimiters: cfg.rules.policy.recipientDelimiter)
-        if let minimum = cfg.rules.policy.learnFromEnvelope, facts.recipients.count >= minimum {
+        return storeIsLedger ? decide(facts, at: now, rules: cfg.rules, store: ledger)
+            : decide(facts, at: now, rules: cfg.rules, store: store)
+    }
+
+    private func decide(_ facts: MessageFacts, at now: Instant, rules: borrowing StormRules,
+                        store: some ThreadStore) -> Verdict {
+        let audience = MessageAudience.count(facts.recipients, directory: rules.directory, learned: store,
+                                             delimiters: rules.policy.recipientDelimiter)
+        if let minimum = rules.policy.learnFromEnvelope, facts.recipients.count >= minimum {
             MessageAudience.learnListSize(facts.headers, recipients: facts.recipients,
-                                          directory: cfg.rules.directory, into: ledger)
+                                          directory: rules.directory, into: store)
         }
-        return cfg.rules.judge(facts, audience: audience, store: ledger, now: now)
+        return rules.judge(facts, audience: audience, store: store, now: now)
     }
 }
