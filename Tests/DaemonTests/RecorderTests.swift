@@ -39,14 +39,14 @@ struct RecorderTests {
         var connection = ConnectionRecording(hostname: "mx.example.org", address: "192.0.2.9")
         connection.helo = "mx.example.org"
         var judged = MessageDraft(mailArguments: ["<alice@example.org>", "SIZE=10"], saslUser: "alice",
-                                 clientAddress: "192.0.2.9", queueID: nil, startedAt: 1_700_000_000)
+                                 clientAddress: "192.0.2.9", queueID: nil, startedAt: 1_700_000_000, keepsReadFields: true)
         judged.addRecipient(["<all@example.org>"])
         judged.addHeader(name: "Subject", value: "Re: hello\n\tfolded")
         judged.addHeader(name: "X-Mailer", value: "not read by Breakwater")
         judged.noteQueueID("Q1", at: .endOfHeaders)
         connection.record(judged, ending: .endOfMessage(MilterActions(reply: .reject(code: 550, enhancedCode: "5.7.1", text: "no"))))
         var aborted = MessageDraft(mailArguments: ["<bob@example.org>"], saslUser: nil, clientAddress: "192.0.2.9",
-                                  queueID: "Q2", startedAt: 1_700_000_090)
+                                  queueID: "Q2", startedAt: 1_700_000_090, keepsReadFields: true)
         aborted.addRecipient(["<carol@example.org>"])
         connection.record(aborted, ending: .abort)
         let taken = connection.takeSession()

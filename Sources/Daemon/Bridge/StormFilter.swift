@@ -34,7 +34,8 @@ final class StormFilter: MilterHandler {
         // why: a new MAIL always starts a new message, whatever the last one left behind.
         endUnfinishedMessage()
         draft = MessageDraft(mailArguments: args, saslUser: macros["auth_authen"], clientAddress: clientAddress,
-                             queueID: macros["i"], startedAt: service.clock().seconds)
+                             queueID: macros["i"], startedAt: service.clock().seconds,
+                             keepsReadFields: recording != nil)
         return .continue
     }
 

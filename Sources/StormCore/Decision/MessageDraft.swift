@@ -22,8 +22,11 @@ public struct MessageDraft: Sendable {
     public let mailArguments: [String]
     /// ESMTP parameters of the kept recipients that had any, by recipient number.
     public private(set) var recipientParameters: [Int: [String]] = [:]
-    /// The fields Breakwater reads, in the order they came, as far as they were recorded.
+    /// The fields Breakwater reads, in the order they came, as far as they were recorded; kept
+    /// only for a recording (`keepsReadFields`), since the facts already hold what the engine reads.
     public private(set) var readFields: [HeaderField] = []
+    /// True when `readFields` is kept.
+    public let keepsReadFields: Bool
     /// Each queue id read and where, in order; a repeat of the last one is not listed again.
     public private(set) var queueIDs: [(stage: Stage, id: String)] = []
     /// Seconds since 1970 at MAIL FROM.
@@ -31,8 +34,11 @@ public struct MessageDraft: Sendable {
     /// Bytes of header values recorded so far.
     private var headerBytes = 0
 
-    /// A message starting at MAIL FROM with `mailArguments`, at `startedAt`.
-    public init(mailArguments: [String], saslUser: String?, clientAddress: String?, queueID: String?, startedAt: Int64) {
+    /// A message starting at MAIL FROM with `mailArguments`, at `startedAt`; `keepsReadFields`
+    /// when it will be recorded.
+    public init(mailArguments: [String], saslUser: String?, clientAddress: String?, queueID: String?, startedAt: Int64,
+                keepsReadFields: Bool = false) {
+        self.keepsReadFields = keepsReadFields
         // why joined: the sender keeps its ESMTP parameters (the engine parses them away).
         facts = MessageFacts(sender: mailArguments.joined(separator: " "), saslUser: saslUser,
                              clientAddress: clientAddress)
@@ -62,7 +68,7 @@ public struct MessageDraft: Sendable {
         guard headerBytes < Self.maxHeaderBytes, Self.isRead(name) else { return false }
         headerBytes += min(value.utf8.count, MessageHeaders.maxValueBytes)
         facts.headers.record(name: name, value: value)
-        readFields.append(HeaderField(name: name, value: value))
+        if keepsReadFields { readFields.append(HeaderField(name: name, value: value)) }
         return true
     }
 

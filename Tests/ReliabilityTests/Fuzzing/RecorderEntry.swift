@@ -38,7 +38,8 @@ extension FuzzEntry {
             let time = max(0, t0 + Int64(Int8(bitPattern: c[0])) * 977)
             let args = (0..<Int(c[1] % 4)).map { _ in text() }
             var draft = MessageDraft(mailArguments: args, saslUser: c[1] & 0x20 == 0 ? nil : text(), clientAddress: address,
-                                     queueID: c[1] & 0x10 == 0 ? nil : text(), startedAt: time)
+                                     queueID: c[1] & 0x10 == 0 ? nil : text(), startedAt: time,
+                                     keepsReadFields: true)
             let recipients = (0..<Int(c[2] % 4)).map { _ in (0..<Int(c[2] >> 2 % 3 + 1)).map { _ in text() } }
             for r in recipients { draft.addRecipient(r) }
             var headers: [MilterWire.HeaderField] = []
