@@ -35,8 +35,15 @@ public enum TestEnvironment {
 
     /// A loopback TCP port nobody was using a moment ago.
     public static func freePort() throws -> UInt16 {
+        let (fd, port) = try boundLoopbackSocket()
+        close(fd)
+        return port
+    }
+
+    /// A TCP socket bound to a free loopback port, and the port; the caller listens or closes.
+    public static func boundLoopbackSocket() throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
+        guard fd >= 0 else { throw ChildProcess.SpawnError(description: "no socket: errno \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -47,8 +54,11 @@ public enum TestEnvironment {
                 bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
             }
         }
-        guard bound else { throw ChildProcess.SpawnError(description: "no free port") }
-        return UInt16(bigEndian: address.sin_port)
+        guard bound else {
+            close(fd)
+            throw ChildProcess.SpawnError(description: "no free port")
+        }
+        return (fd, UInt16(bigEndian: address.sin_port))
     }
 
     /// Polls `condition` every 20 ms until it holds or `seconds` pass; returns whether it held.

@@ -13,23 +13,13 @@ final class NotRedisServer {
 
     /// Listens on a free loopback port with room for `backlog` connections not yet accepted.
     init(greeting: String?, backlog: Int32 = 16) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard fd >= 0, bound, listen(fd, backlog) == 0 else {
-            if fd >= 0 { close(fd) }
+        let (fd, port) = try TestEnvironment.boundLoopbackSocket()
+        guard listen(fd, backlog) == 0 else {
+            close(fd)
             throw ChildProcess.SpawnError(description: "cannot listen on a loopback port: errno \(errno)")
         }
         listener = fd
-        port = UInt16(bigEndian: address.sin_port)
+        self.port = port
         answers = greeting != nil
         guard let greeting else { return }
         let bytes = Array(greeting.utf8)
