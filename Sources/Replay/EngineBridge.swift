@@ -7,7 +7,7 @@ import MilterWire
 public enum EngineBridge {
     /// The draft of a scripted message: MAIL and RCPT arguments as libmilter's argv, headers in
     /// order, the client address from connect, `{auth_authen}` and `i` from the macros.
-    public static func draft(for message: ScriptedMessage, in session: Session) -> MessageDraft {
+    private static func draft(for message: ScriptedMessage, in session: Session) -> MessageDraft {
         var draft = MessageDraft(mailArguments: [message.sender.address] + message.sender.arguments,
                                  saslUser: message.macro("{auth_authen}") ?? message.macro("auth_authen"),
                                  clientAddress: session.connect.clientAddress, queueID: message.macro("i"),
