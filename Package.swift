@@ -89,7 +89,7 @@ let package = Package(
         // Starting real binaries from tests: child processes, scratch folders, miltertest, the daemon.
         .target(name: "TestSupport", dependencies: ["MilterWire"], path: "Tests/Support", swiftSettings: strict),
         // The shared-state library against a real redis-server the tests start themselves.
-        .testTarget(name: "SharedStateTests", dependencies: ["SharedState", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SharedStateTests", dependencies: ["SharedState", "StormCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MilterTests", dependencies: ["Milter", "CMilterGuard", "MilterWire", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore", "BreakwaterConfig", "TestSupport"],
