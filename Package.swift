@@ -52,7 +52,7 @@ let package = Package(
         // The daemon: the bridge from libmilter's callbacks to the engine (it applies verdicts, decides
         // nothing), logs, metrics, control socket, snapshot persistence, signals.
         .target(name: "Daemon", dependencies: [
-            "StormCore", "BreakwaterConfig", "Milter", "CMilterGuard", "Replay",
+            "StormCore", "BreakwaterConfig", "Milter", "CMilterGuard", "Replay", "SharedState",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
