@@ -130,4 +130,17 @@ struct DaemonConfigTests {
         #expect(daemon.log.contains(#"shared_state_failure changed from "local" to "tempfail": restart breakwater"#), "\(daemon.log)")
         #expect(!daemon.log.contains("shared_state_prefix changed"), "the prefix is the default: no news")
     }
+
+    /// The admin commands read the configuration only to find the control socket: a password
+    /// file they cannot read (they may run as another user than the daemon) is none of theirs.
+    @Test func theAdminCommandsDoNotOpenThePasswordFile() throws {
+        let folder = try TestEnvironment.temporaryFolder(prefix: "breakwater-shared-admin")
+        defer { TestEnvironment.remove(folder) }
+        try "shared_state = redis://10.0.0.7\nshared_state_password_file = \(folder)/missing\ncontrol_socket = \(folder)/control.sock\n"
+            .write(toFile: "\(folder)/b.conf", atomically: true, encoding: .utf8)
+        let binary = try #require(TestDaemon.binary, "breakwater not built")
+        let child = try ChildProcess(binary, ["stats", "--config", "\(folder)/b.conf"], logPath: "\(folder)/out.log")
+        #expect(child.waitForExit(within: 30).ending == .exited(69), "\(child.output)")
+        #expect(child.output.contains("cannot reach the daemon at \(folder)/control.sock"), "\(child.output)")
+    }
 }
