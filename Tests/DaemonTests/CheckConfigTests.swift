@@ -261,6 +261,17 @@ extension CheckConfigTests {
         #expect(clock.now - start < .seconds(20))
     }
 
+    @Test func theSharedStateKeysAreInTheShippedFileAndTheManual() throws {
+        let shipped = try String(contentsOfFile: Self.shipped, encoding: .utf8)
+        let manual = try String(contentsOfFile: Self.shipped.replacingOccurrences(of: "breakwater.conf", with: "man/breakwater.conf.5"),
+                                encoding: .utf8)
+        for key in ConfigLoader.keys where key.hasPrefix("shared_state") {
+            #expect(shipped.contains("\n#\(key) ="), "\(key) in Packaging/breakwater.conf")
+            #expect(manual.contains(".BR \(key) \" (default: "), "\(key) in breakwater.conf(5)")
+        }
+        #expect(ConfigLoader.keys.filter { $0.hasPrefix("shared_state") }.count == 5)
+    }
+
     @Test func theServerVersionComesFromInfo() {
         #expect(ConfigCheck.serverVersion(info: "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n") == "Redis 7.0.15")
         #expect(ConfigCheck.serverVersion(info: "# Server\r\nredis_version:7.2.4\r\nvalkey_version:8.0.1\r\n") == "Valkey 8.0.1")
