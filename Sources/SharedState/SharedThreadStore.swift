@@ -293,9 +293,9 @@ package final class SharedThreadStore: ThreadStore {
 
     /// Runs `body` on a pooled connection while the server is up; nil when it is away or the
     /// call fails (which marks it down).
-    private func shared<T>(_ body: (SharedCalls) throws(RedisError) -> T) -> T? {
+    private func shared<T>(counted: Bool = true, _ body: (SharedCalls) throws(RedisError) -> T) -> T? {
         guard isUp else {
-            localCalls.add(1, ordering: .relaxed)
+            if counted { localCalls.add(1, ordering: .relaxed) }
             return nil
         }
         let lease: Lease
@@ -303,18 +303,18 @@ package final class SharedThreadStore: ThreadStore {
             lease = try take()
         } catch {
             markDown(error)
-            localCalls.add(1, ordering: .relaxed)
+            if counted { localCalls.add(1, ordering: .relaxed) }
             return nil
         }
         do throws(RedisError) {
             let result = try body(SharedCalls(connection: lease.connection, prefix: settings.prefix))
             give(lease)
-            sharedCalls.add(1, ordering: .relaxed)
+            if counted { sharedCalls.add(1, ordering: .relaxed) }
             return result
         } catch {
             if !error.connectionIsUnusable { give(lease) }
             markDown(error)
-            localCalls.add(1, ordering: .relaxed)
+            if counted { localCalls.add(1, ordering: .relaxed) }
             return nil
         }
     }
@@ -368,7 +368,7 @@ package final class SharedThreadStore: ThreadStore {
     package func maintain(now: Instant) {
         let clock = Self.monotonic()
         if isUp {
-            _ = shared { calls throws(RedisError) in _ = try calls.connection.command(["PING"]) }
+            _ = shared(counted: false) { calls throws(RedisError) in _ = try calls.connection.command(["PING"]) }
             let due = health.withLock { h -> Bool in
                 guard clock >= h.nextExchange else { return false }
                 h.nextExchange = clock + 30
@@ -436,7 +436,7 @@ package final class SharedThreadStore: ThreadStore {
             defer { u.removeAll() }
             return u
         }
-        let all = shared { calls throws(RedisError) -> [UInt64: Int] in
+        let all = shared(counted: false) { calls throws(RedisError) -> [UInt64: Int] in
             try calls.learn(unsent, ttl: limits.threadTTL, limit: limits.maxLearnedSizes)
         }
         guard let all else {
