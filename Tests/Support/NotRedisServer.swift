@@ -1,18 +1,17 @@
 import Foundation
 import Glibc
-import TestSupport
 
 /// A loopback TCP listener that is not Redis: it answers every connection with `greeting`
 /// (garbage to a Redis client), or, with no greeting, never accepts at all (the kernel still
 /// completes the handshake, so a client connects and then waits for an answer that never comes).
-final class NotRedisServer {
+public final class NotRedisServer {
     /// The port it listens on.
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let answers: Bool
 
     /// Listens on a free loopback port with room for `backlog` connections not yet accepted.
-    init(greeting: String?, backlog: Int32 = 16) throws {
+    public init(greeting: String?, backlog: Int32 = 16) throws {
         let (fd, port) = try TestEnvironment.boundLoopbackSocket()
         guard listen(fd, backlog) == 0 else {
             close(fd)
@@ -43,7 +42,7 @@ final class NotRedisServer {
 
     /// Fills a `backlog: 0` listener's accept queue with one connection of our own, so that the
     /// kernel drops the next connection's SYN and that connect waits. Returns the socket to close.
-    func fillAcceptQueue() throws -> Int32 {
+    public func fillAcceptQueue() throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
