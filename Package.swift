@@ -39,9 +39,9 @@ let package = Package(
         // hiredis.pc's -D_FILE_OFFSET_BITS=64 is a flag SwiftPM refuses, with a warning on every build;
         // the shim includes <hiredis/hiredis.h> from the default include path instead.
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
-        // Storm state shared by several MX hosts on Redis/Valkey: the `shared_state` address and one
-        // hiredis connection. A library for now: nothing in the daemon uses it yet.
-        .target(name: "SharedState", dependencies: ["CHiredis", "StormCore"], swiftSettings: strict),
+        // Storm state shared by several MX hosts on Redis/Valkey: one hiredis connection (the
+        // `shared_state` address and credentials it takes are BreakwaterConfig's).
+        .target(name: "SharedState", dependencies: ["CHiredis", "StormCore", "BreakwaterConfig"], swiftSettings: strict),
         // The MTA side of the milter protocol, in pure Swift. A stranger to Milter.
         .target(name: "MilterWire", swiftSettings: strict),
         // breakwater.conf's keys, values and file:line problems; the audience table loaders (files,
@@ -52,7 +52,7 @@ let package = Package(
         // The daemon: the bridge from libmilter's callbacks to the engine (it applies verdicts, decides
         // nothing), logs, metrics, control socket, snapshot persistence, signals.
         .target(name: "Daemon", dependencies: [
-            "StormCore", "BreakwaterConfig", "Milter", "CMilterGuard", "Replay",
+            "StormCore", "BreakwaterConfig", "Milter", "CMilterGuard", "Replay", "SharedState",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -89,7 +89,7 @@ let package = Package(
         // Starting real binaries from tests: child processes, scratch folders, miltertest, the daemon.
         .target(name: "TestSupport", dependencies: ["MilterWire"], path: "Tests/Support", swiftSettings: strict),
         // The shared-state library against a real redis-server the tests start themselves.
-        .testTarget(name: "SharedStateTests", dependencies: ["SharedState", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SharedStateTests", dependencies: ["SharedState", "StormCore", "BreakwaterConfig", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MilterTests", dependencies: ["Milter", "CMilterGuard", "MilterWire", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MilterWire", "StormCore", "BreakwaterConfig", "TestSupport"],

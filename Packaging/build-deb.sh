@@ -22,7 +22,7 @@ die() { echo "build-deb: $*" >&2; exit 1; }
 command -v swift >/dev/null || die "swift is not on PATH (the Swift 6 toolchain is not a Debian package; install it and put its usr/bin on PATH)"
 
 # Build-Depends of debian/control, plus the tools this script runs.
-need=(build-essential dpkg-dev debhelper lintian git libc6-dev libmilter-dev libstdc++-12-dev pkg-config)
+need=(build-essential dpkg-dev debhelper lintian git libc6-dev libhiredis-dev libmilter-dev libstdc++-12-dev pkg-config)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,5 @@
 internal import CHiredis
+package import BreakwaterConfig
 import Glibc
 
 /// One blocking connection to a Redis or Valkey server, through one hiredis `redisContext`.

@@ -100,16 +100,23 @@ extension BreakwaterCommand {
                 daemon will listen, where the ledger snapshot goes, and what the audience tables \
                 hold (table lines that cannot be read are shown as warnings; they do not stop the \
                 daemon). Run it before `systemctl reload breakwater` or `kill -USR1`.
+
+                With --connect and shared_state set, it also connects to that Redis/Valkey server \
+                as the daemon would (password file, database, timeout) and prints whether it is \
+                reachable; it exits 69 when it is not. Without --connect no network is used.
                 """)
 
         @Argument(help: ArgumentHelp("The configuration file to check.", valueName: "file"))
         var file: String = ConfigLoader.defaultPath
 
+        @Flag(help: "Also connect to the shared_state server (exit 69 when it cannot be reached).")
+        var connect = false
+
         func run() throws {
             DaemonSignals.unblock()
-            let report = ConfigCheck.run(path: file)
+            let report = ConfigCheck.run(path: file, connect: connect)
             for line in report.lines { print(line) }
-            if !report.ok { throw ExitCode(DaemonRuntime.ExitStatus.config.rawValue) }
+            if !report.ok { throw ExitCode(report.status.rawValue) }
         }
     }
 

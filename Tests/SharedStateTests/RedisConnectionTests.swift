@@ -1,4 +1,5 @@
 import Testing
+import BreakwaterConfig
 import SharedState
 import TestSupport
 

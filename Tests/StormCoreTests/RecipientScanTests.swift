@@ -31,8 +31,8 @@ struct RecipientScanTests {
             // Mostly small envelopes (array dedup), every tenth a large one (set dedup).
             let n = round % 10 == 0 ? 65 + Int(rng.next() % 100) : 1 + Int(rng.next() % 6)
             let raws = (0..<n).map { _ in Self.pool[Int(rng.next() % UInt64(Self.pool.count))] }
-            let full = MessageAudience.full(raws, directory: dir, learned: engine.ledger.learnedSizes)
-            if let fast = RecipientScan.plainAudience(raws, directory: dir, learned: [], delimiters: delimiter) {
+            let full = MessageAudience.full(raws, directory: dir, learned: engine.ledger.learnedByHash)
+            if let fast = RecipientScan.plainAudience(raws, directory: dir, learned: [:], delimiters: delimiter) {
                 answered += 1
                 #expect(fast == full.count, "\(raws)")
                 #expect(!full.isUpperBound)
@@ -50,17 +50,17 @@ struct RecipientScanTests {
         // 3,000 recipients, 1,000 distinct people each written three ways (case, +extension).
         var raws: [String] = []
         for i in 0..<1_000 { raws += ["<p\(i)@big.example>", "<P\(i)@BIG.example>", "<p\(i)@big.example> NOTIFY=NEVER"] }
-        let fast = try #require(RecipientScan.plainAudience(raws, directory: .empty, learned: [], delimiters: "+"))
+        let fast = try #require(RecipientScan.plainAudience(raws, directory: .empty, learned: [:], delimiters: "+"))
         #expect(fast == 1_000)
-        #expect(fast == MessageAudience.full(raws, directory: .empty, learned: engine.ledger.learnedSizes).count)
+        #expect(fast == MessageAudience.full(raws, directory: .empty, learned: engine.ledger.learnedByHash).count)
     }
 
     @Test func aLearnedSizeSendsTheMessageTheFullWay() {
         let engine = StormEngine()
         engine.ledger.learn("parents@school.example", size: 300)
         let raws = ["<parents@school.example>"]
-        #expect(RecipientScan.plainAudience(raws, directory: .empty, learned: engine.ledger.learnedHashes,
+        #expect(RecipientScan.plainAudience(raws, directory: .empty, learned: engine.ledger.learnedByHash,
                                             delimiters: "") == nil)
-        #expect(MessageAudience.full(raws, directory: .empty, learned: engine.ledger.learnedSizes).count == 300)
+        #expect(MessageAudience.full(raws, directory: .empty, learned: engine.ledger.learnedByHash).count == 300)
     }
 }

@@ -24,6 +24,7 @@ package enum ConfigLoader {
         var problems = syntax
         var config = DaemonConfig()
         var replies: [Rule: (spec: ConfigValues.ReplySpec, line: ConfigLine)] = [:]
+        var shared = SharedStateDraft()
         // why a cap: each suggestion compares the key with every known key; a file that is not a
         // config at all (20,000 junk lines) must not keep check-config busy for minutes.
         var suggestionsLeft = 20
@@ -49,6 +50,11 @@ package enum ConfigLoader {
                 continue
             }
             let key = line.key.lowercased()
+            if let setter = sharedStateSettings[key] {
+                if let message = setter(&shared, line.value) { problem("\(line.key): \(message)") }
+                if key == "shared_state_password_file" { shared.passwordFileLine = line }
+                continue
+            }
             guard let setter = settings[key] else {
                 var message = "unknown key \(LogText.quoted(line.key, maxBytes: 60))"
                 if suggestionsLeft > 0, let near = closestKey(to: line.key) { message += " (did you mean \"\(near)\"?)" }
@@ -80,6 +86,14 @@ package enum ConfigLoader {
             config.policy.actions[rule] = ra
         }
 
+        // why after the loop: the keys may come in any order, and only `shared_state` turns the
+        // others on (set while it is empty, they are read and ignored).
+        config.sharedState = shared.settings
+        if let settings = config.sharedState, let line = shared.passwordFileLine, !settings.passwordFile.isEmpty,
+           let message = checks.sharedStatePasswordFile(settings.passwordFile) {
+            problems.append(ConfigProblem(file: file, line: line.line, message: "\(line.key): \(message)"))
+        }
+
         // why: the value parsers already refuse what these would catch at a line, so whatever
         // is left concerns the policy as a whole.
         problems += config.policy.problems().map { ConfigProblem(file: file, line: 0, message: $0) }
@@ -91,7 +105,7 @@ package enum ConfigLoader {
 
     /// Every key the file may contain, sorted.
     package static let keys: [String] =
-        (Array(settings.keys) + Rule.allCases.flatMap { [keyPrefix($0) + "_action", keyPrefix($0) + "_reply"] }).sorted()
+        (Array(settings.keys) + Array(sharedStateSettings.keys) + Rule.allCases.flatMap { [keyPrefix($0) + "_action", keyPrefix($0) + "_reply"] }).sorted()
 
     /// `hard_gate` for `.hardGate`: how a rule is spelled in keys.
     static func keyPrefix(_ rule: Rule) -> String {
@@ -281,6 +295,53 @@ package enum ConfigLoader {
         "fail_action": { c, v in set(ConfigValues.choice(v, FailAction.allCases.map { ($0.rawValue, $0) })) { c.failAction = $0 } },
         "log_level": { c, v in
             set(ConfigValues.choice(v, LogLevel.allCases.map { ($0.rawValue, $0) })) { c.logLevel = $0 }
+        },
+    ]
+
+    /// The `shared_state*` keys as read so far.
+    struct SharedStateDraft {
+        var address: SharedStateAddress?
+        var passwordFile = ""
+        /// The `shared_state_password_file` line that counts (the last), for a problem with the file.
+        var passwordFileLine: ConfigLine?
+        var prefix = SharedStateSettings.defaultPrefix
+        var timeoutMilliseconds = SharedStateSettings.defaultTimeoutMilliseconds
+        var failure = SharedStateFailure.local
+
+        /// The settings, or nil when `shared_state` is empty.
+        var settings: SharedStateSettings? {
+            address.map { SharedStateSettings(address: $0, passwordFile: passwordFile, prefix: prefix,
+                                              timeoutMilliseconds: timeoutMilliseconds, failure: failure) }
+        }
+    }
+
+    typealias SharedStateSetter = @Sendable (inout SharedStateDraft, String) -> String?
+
+    /// The `shared_state*` keys and how each is read (all restart-only in the daemon).
+    static let sharedStateSettings: [String: SharedStateSetter] = [
+        "shared_state": { d, v in
+            guard !v.isEmpty else { d.address = nil; return nil }
+            do throws(SharedStateAddressError) { d.address = try SharedStateAddress(parsing: v); return nil } catch {
+                d.address = nil
+                return error.detail
+            }
+        },
+        "shared_state_password_file": { d, v in set(ConfigValues.path(v)) { d.passwordFile = $0 } },
+        "shared_state_prefix": { d, v in
+            // why no braces: `{…}` is Redis's hash tag, which the thread keys use on purpose.
+            guard (1...SharedStateSettings.maxPrefixBytes).contains(v.utf8.count),
+                  v.utf8.allSatisfy({ $0 >= 33 && $0 <= 126 && $0 != UInt8(ascii: "{") && $0 != UInt8(ascii: "}") }) else {
+                return "\(LogText.quoted(v, maxBytes: 80)) is not a key prefix (1 to \(SharedStateSettings.maxPrefixBytes) "
+                    + "bytes of printable ASCII, no spaces, no { or }; e.g. breakwater:)"
+            }
+            d.prefix = v
+            return nil
+        },
+        "shared_state_timeout": { d, v in
+            set(ConfigValues.milliseconds(v, in: SharedStateSettings.timeoutRange)) { d.timeoutMilliseconds = $0 }
+        },
+        "shared_state_failure": { d, v in
+            set(ConfigValues.choice(v, SharedStateFailure.allCases.map { ($0.rawValue, $0) })) { d.failure = $0 }
         },
     ]
 

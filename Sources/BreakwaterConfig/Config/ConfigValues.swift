@@ -60,6 +60,28 @@ enum ConfigValues {
         return .success(seconds)
     }
 
+    /// `50ms`, `2s` or bare milliseconds, within `range` (in milliseconds).
+    static func milliseconds(_ v: String, in range: ClosedRange<Int64>) -> Parsed<Int64> {
+        let expected = "a timeout (write 50ms, 2s or a number of milliseconds)"
+        var text = Substring(v.lowercased())
+        var unit: Int64 = 1
+        if text.hasSuffix("ms") {
+            text = text.dropLast(2)
+        } else if text.hasSuffix("s") {
+            text = text.dropLast()
+            unit = 1000
+        }
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int64(text) else {
+            return fail(v, expected)
+        }
+        let (milliseconds, overflow) = n.multipliedReportingOverflow(by: unit)
+        guard !overflow, range.contains(milliseconds) else {
+            func shown(_ ms: Int64) -> String { ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms" }
+            return fail(v, "a timeout from \(shown(range.lowerBound)) to \(shown(range.upperBound))")
+        }
+        return .success(milliseconds)
+    }
+
     /// A duration, or `off` for nil.
     static func optionalDuration(_ v: String) -> Parsed<Int64?> {
         isOff(v) ? .success(nil) : duration(v).map { $0 }

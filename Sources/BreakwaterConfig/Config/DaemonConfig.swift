@@ -80,6 +80,10 @@ public struct DaemonConfig: Sendable, Equatable {
     /// `sendmail_path`: a sendmail program to use instead of SMTP; empty: SMTP to `notifyRelay`.
     package var sendmailPath = ""
 
+    /// `shared_state` and its companions: the Redis/Valkey server several MX hosts share their
+    /// storms on; nil (`shared_state` empty, the default) when this host keeps its own ledger only.
+    package var sharedState: SharedStateSettings?
+
     /// What a filter fault does to the message.
     package var failAction = FailAction.accept
     /// Least important entry logged.

@@ -6,7 +6,8 @@ package import Milter
 // (where to listen) or Logging (levels, the table warnings).
 
 extension ConfigChecks {
-    /// The daemon's checks: `listen` must be an address libmilter can listen on.
+    /// The daemon's checks: `listen` must be an address libmilter can listen on, and with
+    /// `shared_state` set, the password file must be one the daemon can read and use.
     package static let daemon = ConfigChecks(listen: { v in
         do throws(MilterError) { _ = try ListenAddress(parsing: v); return nil } catch {
             if case let .badListenAddress(_, reason) = error {
@@ -14,7 +15,7 @@ extension ConfigChecks {
             }
             return "\(error)"
         }
-    })
+    }, sharedStatePasswordFile: ConfigChecks.readsPasswordFile)
 }
 
 extension DaemonConfig {
@@ -42,6 +43,17 @@ extension DaemonConfig {
          ("snapshot_path", snapshotPath), ("record_path", recordPath),
          ("record_hash_key", recordHashKey.isEmpty ? "" : "(set)"), ("max_threads", "\(maxThreads)"), ("thread_ttl", "\(threadTTL)"),
          ("run_as_user", runAsUser), ("allow_root", allowRoot ? "yes" : "no")]
+            + sharedStateRestartOnly
+    }
+
+    /// The `shared_state*` keys: the shared store, its connections and its scripts are made once,
+    /// at start. While `shared_state` is empty the others are ignored, so they count as their
+    /// defaults: turning it on names only the keys that then differ from those.
+    private var sharedStateRestartOnly: [(key: String, value: String)] {
+        let shared = sharedState ?? SharedStateSettings(address: .unix(path: "/"))
+        return [("shared_state", sharedState?.address.description ?? ""),
+                ("shared_state_password_file", shared.passwordFile), ("shared_state_prefix", shared.prefix),
+                ("shared_state_timeout", shared.timeoutText), ("shared_state_failure", shared.failure.rawValue)]
     }
 }
 

@@ -6,15 +6,15 @@ enum MessageAudience {
     /// A recipient that does not parse still costs a delivery.
     static func count(_ raws: [String], directory: AudienceDirectory, learned: some ThreadStore,
                       delimiters: String) -> AudienceCount {
-        if let plain = RecipientScan.plainAudience(raws, directory: directory, learned: learned.learnedHashes,
-                                                   delimiters: delimiters) {
+        let sizes = learned.learnedByHash
+        if let plain = RecipientScan.plainAudience(raws, directory: directory, learned: sizes, delimiters: delimiters) {
             return AudienceCount(count: plain, isUpperBound: false)
         }
-        return full(raws, directory: directory, learned: learned.learnedSizes)
+        return full(raws, directory: directory, learned: sizes)
     }
 
     /// The audience through the full address parser and the directory's union count.
-    static func full(_ raws: [String], directory: AudienceDirectory, learned: [String: Int]) -> AudienceCount {
+    static func full(_ raws: [String], directory: AudienceDirectory, learned: [UInt64: Int]) -> AudienceCount {
         var recipients: [EmailAddress] = []
         recipients.reserveCapacity(raws.count)
         var unreadable = 0
@@ -27,7 +27,7 @@ enum MessageAudience {
         }
         var audience = learned.isEmpty
             ? directory.audience(of: recipients, learned: { _ in nil })
-            : directory.audience(of: recipients, learned: { learned[$0.key] })
+            : directory.audience(of: recipients, learned: { learned[MessageKey($0.key).rawValue] })
         audience.count += unreadable
         return audience
     }

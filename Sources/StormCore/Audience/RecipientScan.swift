@@ -16,7 +16,7 @@ enum RecipientScan {
     }
 
     /// The audience of `raws` when every one of them is a plain mailbox no table knows.
-    static func plainAudience(_ raws: [String], directory: AudienceDirectory, learned: Set<UInt64>,
+    static func plainAudience(_ raws: [String], directory: AudienceDirectory, learned: [UInt64: Int],
                               delimiters: String) -> Int? {
         guard directory.keys.localDomains.isEmpty else { return nil }
         let delimiterBytes = Array(delimiters.utf8)
@@ -37,7 +37,7 @@ enum RecipientScan {
                 if hashes.contains(k.full) || (hasExtension && hashes.contains(k.base)) { return nil }
                 if bare, hashes.contains(k.local) || (hasExtension && hashes.contains(k.baseLocal)) { return nil }
             }
-            if !learned.isEmpty, learned.contains(k.full) || (hasExtension && learned.contains(k.base)) { return nil }
+            if !learned.isEmpty, learned[k.full] != nil || (hasExtension && learned[k.base] != nil) { return nil }
             if small {
                 if !seen.contains(k.base) { seen.append(k.base) }
             } else {

@@ -57,6 +57,7 @@ struct StormRules: Sendable {
             let base = ThreadTies.subjectBase(h)
             let a = Announcement(key: MessageKey(ThreadTies.ownRootID(h, subjectBase: base)), subjectHash: ThreadTies.subjectHash(base),
                                  subject: base, author: sender?.key ?? "", audience: audience.count)
+            if !exempt, store.isUnavailable { return unavailable(audience: audience) }
             let thread = store.recordAnnouncement(a, now: now)
             if guarded, !exempt, !isApproved(sender) {
                 return stopped(.firstSend, in: thread, audience: audience, facts: facts)
@@ -67,6 +68,7 @@ struct StormRules: Sendable {
         // 4. A reply to a small audience is a direct reply and passes; but an automatic one to
         //    several people of a large thread (a recall, a broken auto-responder) is stopped.
         guard large else {
+            if automatic, !exempt, store.isUnavailable { return unavailable(audience: audience) }
             if automatic, !exempt,
                let thread = store.judgeReply(parents: ties.parents, audience: audience.count, now: now, by: { t in
                    t.audience >= policy.replyAllThreshold ? .autoReply : nil
@@ -83,6 +85,7 @@ struct StormRules: Sendable {
                          parentKeys: ties.parents, rootKey: MessageKey(rootID), rootID: rootID,
                          subjectHash: ThreadTies.subjectHash(base), subject: base, audience: audience.count,
                          senderHash: MessageKey(sender?.key ?? "").rawValue)
+        if !exempt, store.isUnavailable { return unavailable(audience: audience) }
         var exemptHere = exempt
         var ruling = ReplyAllRuling()
         let thread = store.judgeReplyAll(r, policy: policy, now: now) { t in
@@ -90,7 +93,7 @@ struct StormRules: Sendable {
             ruling = replyAll(in: t, audience: audience.count, automatic: automatic, exempt: exemptHere, now: now)
             return ruling
         }
-        if let rule = ruling.stoppedBy {
+        if let rule = ruling.stoppedBy, !thread.repeatedPass {
             return stopped(rule, in: thread, audience: audience, facts: facts)
         }
         return act(Judgment(exemptHere ? .exempt : .replyAllWithinLimits, thread, audience: audience), facts: facts)
@@ -150,6 +153,18 @@ struct StormRules: Sendable {
         figures.audience = audience.count
         figures.audienceIsUpperBound = audience.isUpperBound
         return finish(Verdict(action: .accept, reason: reason, figures: figures))
+    }
+
+    /// A deferral while the shared thread state is away (`shared_state_failure = tempfail`).
+    private func unavailable(audience: AudienceCount) -> Verdict {
+        var figures = Figures()
+        figures.audience = audience.count
+        figures.audienceIsUpperBound = audience.isUpperBound
+        var v = Verdict(action: .defer, reason: .sharedStateUnavailable, figures: figures)
+        v.smtpCode = 451
+        v.enhancedCode = "4.3.0"
+        v.text = "Reply-all protection is unavailable for a moment; please try again later"
+        return v
     }
 
     private func stopped(_ rule: Rule, in thread: ThreadChange, audience: AudienceCount, facts: MessageFacts) -> Verdict {

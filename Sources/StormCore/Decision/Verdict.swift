@@ -42,6 +42,9 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
     case replyAllWithinLimits
     /// A rule stopped the message.
     case stopped(Rule)
+    /// The thread state shared with other hosts is unreachable and the site asked to defer
+    /// (`shared_state_failure = tempfail`) the messages that need it.
+    case sharedStateUnavailable
 
     public var description: String {
         switch self {
@@ -51,6 +54,7 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
         case .exempt: "exempt"
         case .replyAllWithinLimits: "reply-all-within-limits"
         case .stopped(let rule): rule.rawValue
+        case .sharedStateUnavailable: "shared-state-unavailable"
         }
     }
 }

@@ -14,8 +14,8 @@ struct LedgerState: Sendable {
     var index: [MessageKey: Int32] = [:]
     var subjects: [UInt64: Int32] = [:]
     var learned: [String: Int] = [:]
-    /// Hashes of the learned keys, for the ordinary-mail fast path (`RecipientScan`).
-    var learnedHashes: Set<UInt64> = []
+    /// The learned sizes by the hash of their key (`MessageKey`), for the audience count.
+    var learnedByHash: [UInt64: Int] = [:]
     var evictions: UInt64 = 0
 
     init(limits: LedgerLimits) {
@@ -148,12 +148,15 @@ struct LedgerState: Sendable {
 
     mutating func learn(_ key: String, size: Int) {
         if let old = learned[key] {
-            if size > old { learned[key] = size }
+            if size > old {
+                learned[key] = size
+                learnedByHash[MessageKey(key).rawValue] = size
+            }
             return
         }
         guard learned.count < limits.maxLearnedSizes else { return }
         learned[key] = size
-        learnedHashes.insert(MessageKey(key).rawValue)
+        learnedByHash[MessageKey(key).rawValue] = size
     }
 
     // MARK: walking

@@ -1,6 +1,9 @@
 /// The ledger's side of `ThreadStore`: finding a message's thread, recording what the rules
 /// ruled, keeping time. Nothing here decides whether a message passes.
 extension ThreadLedger: ThreadStore {
+    /// Always false: the ledger is in this process.
+    package var isUnavailable: Bool { false }
+
     package func recordAnnouncement(_ a: Announcement, now: Instant) -> ThreadChange {
         state.withLock { $0.recordAnnouncement(a, now: now.seconds) }
     }
@@ -12,6 +15,13 @@ extension ThreadLedger: ThreadStore {
             st.expireIdle(now: now)
             var events: [StormEvent] = []
             let s = st.thread(of: r, now: now)
+            // why: a passed reply-all's own id is linked to its thread; the same id again is the
+            // client retrying a message already counted.
+            if let own = r.ownKey, own != st.slots[Int(s)].key, st.index[own] == s {
+                var change = st.change(s, now: now, events: [])
+                change.repeatedPass = true
+                return change
+            }
             if let e = st.endBlockIfDue(s, policy: policy, now: now) { events.append(e) }
             st.slots[Int(s)].prune(now: now, window: policy.window)
             st.slots[Int(s)].lastReplyAll = now

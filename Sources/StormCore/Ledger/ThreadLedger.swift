@@ -39,9 +39,9 @@ public final class ThreadLedger: Sendable {
     /// costs a retain, and the caller reads it without holding the lock.
     public var learnedSizes: [String: Int] { state.withLock { $0.learned } }
 
-    /// Hashes of the learned keys (copy-on-write snapshot, like `learnedSizes`).
-    package var learnedHashes: Set<UInt64> {
-        hasLearned.load(ordering: .acquiring) ? state.withLock { $0.learnedHashes } : []
+    /// The learned sizes by the hash of their key (copy-on-write snapshot, like `learnedSizes`).
+    package var learnedByHash: [UInt64: Int] {
+        hasLearned.load(ordering: .acquiring) ? state.withLock { $0.learnedByHash } : [:]
     }
 
     /// Remembers that `address` (a `local@domain` key) reached at least `size` mailboxes.

@@ -10,19 +10,25 @@
 /// may call `rule` more than once for one message (a shared store that finds the thread changed
 /// under it asks again); a rule has no effect but its answer, and the last answer is recorded.
 package protocol ThreadStore: Sendable {
-    /// Learned list sizes by `local@domain` key (a copy the caller may keep).
-    var learnedSizes: [String: Int] { get }
-    /// Hashes of the learned keys, for the ordinary-mail fast path; empty when none are learned.
-    var learnedHashes: Set<UInt64> { get }
+    /// Learned list sizes by the hash (`MessageKey`) of their `local@domain` key, a copy the
+    /// caller may keep; empty when none are learned. By hash, so a shared store never needs the
+    /// address itself.
+    var learnedByHash: [UInt64: Int] { get }
     /// Remembers that `address` (a `local@domain` key) reached at least `size` mailboxes.
     func learn(_ address: String, size: Int)
+
+    /// True while the store cannot be asked and the site prefers a deferral (4xx) to a decision
+    /// taken without it: the rules then defer every message that would read or change a thread.
+    var isUnavailable: Bool { get }
 
     /// Remembers a new message to a large audience as the start of its thread.
     func recordAnnouncement(_ a: Announcement, now: Instant) -> ThreadChange
 
     /// Finds the reply-all's thread (or starts one from its ids), ends a block that is due,
     /// drops window entries older than the window, asks `rule` what to do with the thread as it
-    /// then stands, and records that ruling.
+    /// then stands, and records that ruling. A reply-all that already passed in the thread (its
+    /// Message-ID again: a client retrying) is neither judged nor counted again; the change
+    /// says `repeatedPass`.
     func judgeReplyAll(_ r: ReplyAll, policy: StormPolicy, now: Instant,
                        by rule: (ThreadState) -> ReplyAllRuling) -> ThreadChange
 
@@ -62,6 +68,14 @@ package struct ThreadState: Sendable, Equatable {
 
     /// True while reply-alls in the thread are blocked.
     package var isBlocked: Bool { blockedUntil != nil }
+
+    package init(key: MessageKey, audience: Int, blockedUntil: Instant?, repliesInWindow: Int, deliveriesInWindow: Int) {
+        self.key = key
+        self.audience = audience
+        self.blockedUntil = blockedUntil
+        self.repliesInWindow = repliesInWindow
+        self.deliveriesInWindow = deliveriesInWindow
+    }
 }
 
 /// What the rules decided about a reply-all, for the store to record.
@@ -93,6 +107,17 @@ package struct ThreadChange: Sendable, Equatable {
     package var subject: String
     package var author: String
     package var events: [StormEvent] = []
+    /// True when the reply-all had passed in this thread before (the same Message-ID): it passes
+    /// again and counts once.
+    package var repeatedPass = false
+
+    package init(thread: ThreadState, subject: String, author: String, events: [StormEvent] = [], repeatedPass: Bool = false) {
+        self.thread = thread
+        self.subject = subject
+        self.author = author
+        self.events = events
+        self.repeatedPass = repeatedPass
+    }
 }
 
 /// A new message to a large audience (not a reply), as the store records it.

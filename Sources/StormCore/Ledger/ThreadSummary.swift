@@ -24,6 +24,16 @@ public struct ThreadSummary: Sendable, Equatable {
     public var blockedUntil: Instant?
     /// How many times the thread tripped.
     public var storms: Int
+
+    package init(key: MessageKey, rootID: String, subject: String, author: String, audience: Int, firstSeen: Instant,
+                 lastSeen: Instant, repliesPassed: Int, repliesStopped: Int, repliesInWindow: Int,
+                 deliveriesPrevented: Int, distinctRepliers: Int, trippedAt: Instant?, blockedUntil: Instant?, storms: Int) {
+        self.key = key; self.rootID = rootID; self.subject = subject; self.author = author; self.audience = audience
+        self.firstSeen = firstSeen; self.lastSeen = lastSeen; self.repliesPassed = repliesPassed
+        self.repliesStopped = repliesStopped; self.repliesInWindow = repliesInWindow
+        self.deliveriesPrevented = deliveriesPrevented; self.distinctRepliers = distinctRepliers
+        self.trippedAt = trippedAt; self.blockedUntil = blockedUntil; self.storms = storms
+    }
 }
 
 extension ThreadRecord {

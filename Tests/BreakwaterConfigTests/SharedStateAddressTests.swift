@@ -1,5 +1,5 @@
 import Testing
-import SharedState
+import BreakwaterConfig
 
 // The `shared_state` value as admins write it: what is accepted, and what each mistake says.
 

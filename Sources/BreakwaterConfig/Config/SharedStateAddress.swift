@@ -162,6 +162,12 @@ package struct SharedStateAddressError: Error, Sendable, Equatable, CustomString
     /// For example `shared_state: "redis://mx:0": port "0" is not a number from 1 to 65535;
     /// expected redis://HOST:PORT[/DB] or unix:/PATH`.
     package var description: String {
-        "shared_state: \"\(value)\": \(reason); expected redis://HOST:PORT[/DB] or unix:/PATH"
+        "shared_state: " + detail
+    }
+
+    /// The description without the key, for a `file:line: KEY: …` problem: the value quoted (and
+    /// escaped, as every value a problem repeats), what is wrong, and what is expected.
+    package var detail: String {
+        "\(LogText.quoted(value, maxBytes: 160)): \(reason); expected redis://HOST:PORT[/DB] or unix:/PATH"
     }
 }
