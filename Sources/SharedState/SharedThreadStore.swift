@@ -1,4 +1,5 @@
 import Glibc
+package import BreakwaterConfig
 package import StormCore
 import Synchronization
 

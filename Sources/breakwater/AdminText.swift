@@ -34,6 +34,7 @@ enum AdminText {
                     ["storms blocked now:", "\(s.activeStorms)"], ["threads tracked:", "\(s.threads)"],
                     ["message-ids indexed:", "\(s.indexedMessages)"], ["learned list sizes:", "\(s.learnedSizes)"],
                     ["deliveries prevented:", "\(s.deliveriesPrevented)"], ["threads evicted:", "\(s.evictions)"]]
+        rows.append(["shared state:", s.sharedState.map { "\($0) " + (s.sharedStateUp == true ? "up" : "down") } ?? "off (this host's ledger)"])
         for (key, n) in s.verdicts.sorted(by: { $0.key < $1.key }) { rows.append(["verdicts \(key):", "\(n)"]) }
         return OperationsText.table(rows)
     }

@@ -2,6 +2,7 @@ public import BreakwaterConfig
 import Glibc
 public import Logging
 public import Milter
+package import SharedState
 public import StormCore
 import Synchronization
 
@@ -40,6 +41,9 @@ public final class FilterService: Sendable {
         self.clock = clock
         failActionSetting = Mutex(failAction)
     }
+
+    /// The store shared with other hosts, when `shared_state` is set.
+    package var sharedState: SharedThreadStore? { engine.store as? SharedThreadStore }
 
     /// Wall-clock seconds.
     public static let systemClock: @Sendable () -> Instant = { Instant(seconds: Int64(time(nil))) }

@@ -64,6 +64,10 @@ package struct StatsView: Codable, Sendable, Equatable {
     package var activeStorms: Int
     package var deliveriesPrevented: Int
     package var evictions: UInt64
+    /// The `shared_state` server, when one is configured (nil: this host's ledger only).
+    package var sharedState: String?
+    /// True while that server answers.
+    package var sharedStateUp: Bool?
 }
 
 /// The storm report: every storm tripped (or blocked) since `since`, and the verdicts since start.

@@ -71,9 +71,10 @@ final class ControlServer: Sendable {
         return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) == 0 ? cred.1 : nil
     }
 
-    /// Carries out one request against the engine's ledger.
+    /// Carries out one request against the engine's thread store: this host's ledger, or the
+    /// view shared with the other hosts.
     func answer(_ request: ControlRequest, uid: uid_t?) -> ControlResponse {
-        let ledger = service.engine.ledger
+        let ledger = service.engine.store
         let now = service.clock()
         let who = "uid=\(uid.map { String($0) } ?? "unknown")"
         let why = request.reason.map { " reason=\(LogText.quoted($0, maxBytes: 200))" } ?? ""
@@ -127,6 +128,8 @@ final class ControlServer: Sendable {
                          uptimeSeconds: now.seconds - c.startedAt.seconds, messages: c.messages,
                          stormsTripped: c.stormsTripped, verdicts: c.verdicts, threads: t.threads,
                          indexedMessages: t.indexedMessages, learnedSizes: t.learnedSizes,
-                         activeStorms: t.activeStorms, deliveriesPrevented: t.deliveriesPrevented, evictions: t.evictions)
+                         activeStorms: t.activeStorms, deliveriesPrevented: t.deliveriesPrevented, evictions: t.evictions,
+                         sharedState: service.sharedState.map { "\($0.settings.address)" },
+                         sharedStateUp: service.sharedState?.isUp)
     }
 }

@@ -2,6 +2,7 @@ import CoreMetrics
 import Glibc
 import Metrics
 import Prometheus
+import SharedState
 package import StormCore
 import Synchronization
 
@@ -95,9 +96,9 @@ public final class OperationsCounters: Sendable {
     }
 
     /// The gauges read from the ledger at scrape time, and the text of every metric.
-    func exposition(ledger: ThreadLedger, now: Instant, snapshotAge: Int64?) -> [UInt8] {
+    func exposition(ledger: ThreadLedger, sharedState: SharedThreadStore? = nil, now: Instant, snapshotAge: Int64?) -> [UInt8] {
         let t = ledger.totals(now: now)
-        let gauges: [(String, String, Double)] = [
+        var gauges: [(String, String, Double)] = [
             ("breakwater_active_storms", "Threads whose reply-alls are blocked now.", Double(t.activeStorms)),
             ("breakwater_threads_tracked", "Large-audience threads the ledger remembers.", Double(t.threads)),
             ("breakwater_deliveries_prevented", "Deliveries the stopped reply-alls would have made, over remembered threads.",
@@ -109,6 +110,16 @@ public final class OperationsCounters: Sendable {
             ("breakwater_snapshot_age_seconds", "Seconds since the last good ledger snapshot; -1 when there is none.",
              Double(snapshotAge ?? -1)),
         ]
+        if let shared = sharedState {
+            let calls = shared.callCounts
+            gauges += [
+                ("breakwater_shared_state_up", "1 while the shared_state server answers, 0 while this host judges on its own ledger.",
+                 shared.isUp ? 1 : 0),
+                ("breakwater_shared_state_calls", "Thread-state calls the shared_state server answered since start.", Double(calls.shared)),
+                ("breakwater_shared_state_local_calls", "Thread-state calls answered from this host's ledger because the server was away.",
+                 Double(calls.local)),
+            ]
+        }
         for (name, help, value) in gauges {
             registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help)).set(value)
         }

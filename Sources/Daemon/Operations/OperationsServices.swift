@@ -58,7 +58,7 @@ final class OperationsServices: Sendable {
             do throws(SocketIO.Failure) {
                 let server = try MetricsServer(address: config.metricsListen) {
                     let now = service.clock()
-                    return service.operations.exposition(ledger: service.engine.ledger, now: now,
+                    return service.operations.exposition(ledger: service.engine.ledger, sharedState: service.sharedState, now: now,
                                                          snapshotAge: Self.age(of: snapshotPath, now: now))
                 }
                 if server.start() {

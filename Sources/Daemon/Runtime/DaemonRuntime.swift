@@ -2,6 +2,7 @@ import BreakwaterConfig
 import Glibc
 import Logging
 import Milter
+import SharedState
 import StormCore
 import Synchronization
 
@@ -77,7 +78,18 @@ package enum DaemonRuntime {
         let store = SnapshotStore(path: config.snapshotPath)
         let now = FilterService.systemClock()
         let ledger = store.restore(limits: config.ledgerLimits, now: now, logger: logger)
-        let engine = StormEngine(policy: config.policy, directory: directory, ledger: ledger)
+        let shared = config.sharedState.map { sharedStore($0, ledger: ledger, logger: logger) }
+        let engine = shared.map { StormEngine(policy: config.policy, directory: directory, ledger: ledger, store: $0) }
+            ?? StormEngine(policy: config.policy, directory: directory, ledger: ledger)
+        // why now: the first connection (and the blocks it writes back) before the first message;
+        // a server that is away costs at most the timeout here, then the keeper retries.
+        shared?.maintain(now: now)
+        let keeper = StoppableThread()
+        if let shared, !keeper.start({ [keeper] in
+            while !keeper.waitForStop(milliseconds: 500) { shared.maintain(now: FilterService.systemClock()) }
+        }) {
+            logger.error("cannot start the shared-state thread; a lost server will not be reconnected")
+        }
         let recorder = config.recordPath.isEmpty ? nil
             : SessionRecorder(path: config.recordPath, hashKey: config.recordHashKey, logger: logger)
         if let recorder {
@@ -138,6 +150,7 @@ package enum DaemonRuntime {
             }
         }
         operations.stop()
+        keeper.stop()
         openFiles.stop()
         housekeeper.stop()
         // why: after a failed start another instance may own the snapshot; leave it alone.
@@ -150,6 +163,34 @@ package enum DaemonRuntime {
         }
         logger.notice("breakwater stopped")
         return status
+    }
+
+    /// The store shared with the other hosts on `settings`' server, over this host's ledger.
+    static func sharedStore(_ settings: SharedStateSettings, ledger: ThreadLedger, logger: Logger) -> SharedThreadStore {
+        var credentials: RedisCredentials?
+        if !settings.passwordFile.isEmpty {
+            switch SharedStateSettings.readCredentials(path: settings.passwordFile) {
+            case .success(let c): credentials = c
+            case .failure(let error):
+                // why go on: check-config refuses an unreadable file, so this is a file changed
+                // since; the server will refuse us and decisions stay local until a restart.
+                logger.error("\(error); connecting without a password")
+            }
+        }
+        let store = SharedThreadStore(
+            settings: .init(address: settings.address, credentials: credentials, prefix: settings.prefix,
+                            timeout: settings.timeout, tempfail: settings.failure == .tempfail),
+            local: ledger,
+            log: { level, text in
+                switch level {
+                case .notice: logger.notice(Logger.Message(stringLiteral: text))
+                case .warning: logger.warning(Logger.Message(stringLiteral: text))
+                case .error: logger.error(Logger.Message(stringLiteral: text))
+                }
+            })
+        logger.notice(Logger.Message(stringLiteral: "shared state: \(settings.address), prefix \(settings.prefix), timeout "
+            + "\(settings.timeoutText), on failure: " + (settings.failure == .tempfail ? "defer" : "this host's ledger")))
+        return store
     }
 
     /// The configuration at start; nil (with each problem logged) when it is unusable.
