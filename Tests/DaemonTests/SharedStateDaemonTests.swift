@@ -11,7 +11,7 @@ import Testing
 ///
 /// Each test has its own Redis and its own hosts. Serialized: each test runs three servers, and on
 /// a shared 2-core machine several such tests at once only measure the machine.
-@Suite(withRedis, .serialized)
+@Suite(withPrivateRedis, .serialized)
 struct SharedStateDaemonTests {
     @Test func aStormSplitBetweenTwoHostsLetsExactlyTripRepliesThroughInTotal() throws {
         try withSharedHosts { redis, s in

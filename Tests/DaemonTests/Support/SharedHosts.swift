@@ -10,8 +10,8 @@ import Testing
 // folder, milter socket, control socket, metrics port and snapshot, and the same `shared_state`.
 
 /// Suites that need a real server are skipped, with this reason, when it is not installed.
-let withRedis = ConditionTrait.enabled(if: PrivateRedis.isInstalled,
-                                       "needs Debian's redis-server (apt-get install redis-server)")
+let withPrivateRedis = ConditionTrait.enabled(if: PrivateRedis.isInstalled,
+                                              "needs Debian's redis-server (apt-get install redis-server)")
 
 extension PrivateRedis {
     /// The server's address as an admin writes it in `shared_state`.
