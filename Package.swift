@@ -97,7 +97,8 @@ let package = Package(
         // A private Postfix started by the tests: real SMTP and sendmail through Breakwater.
         .testTarget(name: "PostfixTests", dependencies: ["Daemon", "BreakwaterConfig", "StormCore", "MilterWire", "Replay", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "BreakwaterConfig", "StormCore", "MilterWire", "Replay", "TestSupport"], exclude: ["lua"],
+        // The real daemon, alone and several on one private Redis (SharedState: the tests' own look at its keys).
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "BreakwaterConfig", "StormCore", "MilterWire", "Replay", "SharedState", "TestSupport"], exclude: ["lua"],
                     swiftSettings: strict),
         // Fuzz-corpus replay, hostile sessions against the live daemon, kills and bad snapshots (issue #9).
         .testTarget(name: "ReliabilityTests", dependencies: ["StormCore", "BreakwaterConfig", "MilterWire", "Replay", "Daemon", "TestSupport"],
