@@ -91,7 +91,8 @@ lib() {
         Milter) extra+=(-I "$repo/Sources/CMilter" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include") ;;
         # why -enable-testing: the recorder target drives the internal ConnectionRecording, as
         # the unit tests do with @testable.
-        Daemon) extra+=(-I "$repo/Sources/CMilter" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -enable-testing)
+        SharedState) extra+=(-I "$repo/Sources/CHiredis") ;;
+        Daemon) extra+=(-I "$repo/Sources/CMilter" -I "$repo/Sources/CHiredis" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -enable-testing)
                 tag=" testable" ;;
         # why -enable-testing: the recorder target reads replies with the internal ConfigValues.
         BreakwaterConfig) extra+=(-enable-testing); tag=" testable" ;;
@@ -119,7 +120,7 @@ modules() {
     case "$1" in
         frames) echo MilterWire ;;
         session) echo StormCore BreakwaterConfig MilterWire Replay ;;
-        config|recorder|control) echo StormCore BreakwaterConfig MilterWire Replay Logging CoreMetrics Metrics Atomics Prometheus Milter Daemon ;;
+        config|recorder|control) echo StormCore BreakwaterConfig SharedState MilterWire Replay Logging CoreMetrics Metrics Atomics Prometheus Milter Daemon ;;
         *) echo StormCore ;;
     esac
 }
@@ -151,7 +152,7 @@ build_target() {
     case "$t" in config|recorder|control)
         # why -lFoundation...: Replay and Daemon call Foundation (JSONEncoder, String.range(of:)); with
         # InternalImportsByDefault the static libraries no longer bring the autolink along.
-        libs+=(-I "$repo/Sources/CMilter" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -lCMilterGuard -lmilter -ldl
+        libs+=(-I "$repo/Sources/CMilter" -I "$repo/Sources/CHiredis" -I "$guard_dir" -I "$checkouts/swift-atomics/Sources/_AtomicsShims/include" -lCMilterGuard -lmilter -lhiredis -ldl
                -lFoundation -lFoundationEssentials) ;;
     esac
     # The entry point: the only code here that exists for libFuzzer alone.

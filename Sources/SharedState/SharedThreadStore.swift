@@ -123,7 +123,7 @@ package final class SharedThreadStore: ThreadStore {
     package func recordAnnouncement(_ a: Announcement, now: Instant) -> ThreadChange {
         let mine = local.recordAnnouncement(a, now: now)
         guard let shared = shared({ calls throws(RedisError) in try calls.announce(a, ttl: limits.threadTTL) }) else {
-            return mine
+            return settings.tempfail ? .unavailable(a.key) : mine
         }
         return ThreadChange(thread: shared.state(localNow: now), subject: mine.subject, author: mine.author)
     }
@@ -145,6 +145,8 @@ package final class SharedThreadStore: ThreadStore {
             throw RedisError(.serverError, "a reply-all's thread changed under it 64 times in a row", connectionIsUnusable: false)
         }
         guard let (a, ruling) = answer else {
+            // why not judged here: the site asked to defer rather than count apart.
+            if settings.tempfail { return .unavailable(r.rootKey) }
             let change = local.judgeReplyAll(r, policy: policy, now: now, by: rule)
             if change.events.contains(where: { $0.kind == .tripped }) {
                 blockedAlone.withLock { _ = $0.insert(change.thread.key) }
@@ -187,12 +189,13 @@ package final class SharedThreadStore: ThreadStore {
     package func judgeReply(parents: [MessageKey], audience: Int, now: Instant,
                             by rule: (ThreadState) -> Rule?) -> ThreadChange? {
         let mine = local.judgeReply(parents: parents, audience: audience, now: now, by: rule)
-        let answer = shared { calls throws(RedisError) -> ThreadChange? in
+        let answer: ThreadChange?? = shared { calls throws(RedisError) -> ThreadChange? in
             guard let t = try calls.find(parents) else { return nil }
             guard rule(t.state(localNow: now)) != nil else { return nil }
             try calls.countStop(t.key, audience: audience, ttl: limits.threadTTL)
             return ThreadChange(thread: t.state(localNow: now), subject: t.subject, author: mine?.author ?? "")
         }
+        guard let answer else { return settings.tempfail ? .unavailable(parents.first ?? MessageKey(rawValue: 0)) : mine }
         return answer ?? mine
     }
 

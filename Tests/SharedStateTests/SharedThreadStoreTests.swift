@@ -221,7 +221,10 @@ private func policy(trip: Int = 4) -> StormPolicy {
         _ = a.decide(message(0))
         redis.kill()
         a.store.maintain(now: clock)
-        _ = a.decide(message(1, replyingTo: "m0@corp.example"), 1)  // this call finds the server gone
+        // The call that finds the server gone is deferred too, and so is every one after it.
+        let first = a.decide(message(1, replyingTo: "m0@corp.example"), 1)
+        #expect(first.action == .defer && first.reason == .sharedStateUnavailable, "\(first)")
+        #expect(!a.store.isUp)
         let v = a.decide(message(2, replyingTo: "m0@corp.example"), 2)
         #expect(v.action == .defer && v.smtpCode == 451 && v.enhancedCode == "4.3.0", "\(v)")
         #expect(v.reason == .sharedStateUnavailable)

@@ -59,6 +59,7 @@ struct StormRules: Sendable {
                                  subject: base, author: sender?.key ?? "", audience: audience.count)
             if !exempt, store.isUnavailable { return unavailable(audience: audience) }
             let thread = store.recordAnnouncement(a, now: now)
+            if thread.unavailable, !exempt { return unavailable(audience: audience) }
             if guarded, !exempt, !isApproved(sender) {
                 return stopped(.firstSend, in: thread, audience: audience, facts: facts)
             }
@@ -73,6 +74,7 @@ struct StormRules: Sendable {
                let thread = store.judgeReply(parents: ties.parents, audience: audience.count, now: now, by: { t in
                    t.audience >= policy.replyAllThreshold ? .autoReply : nil
                }) {
+                if thread.unavailable { return unavailable(audience: audience) }
                 return stopped(.autoReply, in: thread, audience: audience, facts: facts)
             }
             return pass(.directReply, audience: audience)
@@ -92,6 +94,10 @@ struct StormRules: Sendable {
             exemptHere = exempt || (!exemptThreads.isEmpty && exemptThreads.contains(t.key))
             ruling = replyAll(in: t, audience: audience.count, automatic: automatic, exempt: exemptHere, now: now)
             return ruling
+        }
+        if thread.unavailable {
+            if !exempt { return unavailable(audience: audience) }
+            return act(Judgment(.exempt, thread, audience: audience), facts: facts)
         }
         if let rule = ruling.stoppedBy, !thread.repeatedPass {
             return stopped(rule, in: thread, audience: audience, facts: facts)

@@ -18,7 +18,8 @@ package protocol ThreadStore: Sendable {
     func learn(_ address: String, size: Int)
 
     /// True while the store cannot be asked and the site prefers a deferral (4xx) to a decision
-    /// taken without it: the rules then defer every message that would read or change a thread.
+    /// taken without it: the rules then defer every message that would read or change a thread
+    /// (as they do a message whose change comes back `unavailable`: the call that found out).
     var isUnavailable: Bool { get }
 
     /// Remembers a new message to a large audience as the start of its thread.
@@ -110,6 +111,9 @@ package struct ThreadChange: Sendable, Equatable {
     /// True when the reply-all had passed in this thread before (the same Message-ID): it passes
     /// again and counts once.
     package var repeatedPass = false
+    /// True when the store could not be asked and the site prefers a deferral: nothing was
+    /// recorded and the message is to be deferred (see `isUnavailable`).
+    package var unavailable = false
 
     package init(thread: ThreadState, subject: String, author: String, events: [StormEvent] = [], repeatedPass: Bool = false) {
         self.thread = thread
@@ -117,6 +121,14 @@ package struct ThreadChange: Sendable, Equatable {
         self.author = author
         self.events = events
         self.repeatedPass = repeatedPass
+    }
+
+    /// The answer of a store that could not be asked, for a message to defer.
+    package static func unavailable(_ key: MessageKey) -> ThreadChange {
+        var c = ThreadChange(thread: ThreadState(key: key, audience: 0, blockedUntil: nil, repliesInWindow: 0, deliveriesInWindow: 0),
+                             subject: "", author: "")
+        c.unavailable = true
+        return c
     }
 }
 
