@@ -155,8 +155,9 @@ package final class SharedThreadStore: ThreadStore {
         }
         switch a {
         case .repeated(let t):
-            let mine = mirror(r, policy: policy, now: now, shared: t, ruling: ReplyAllRuling(), tripped: false)
-            return ThreadChange(thread: t.state(localNow: now), subject: t.subject, author: mine.author, repeatedPass: true)
+            // Not mirrored: it was counted when it first passed, on whichever host that was.
+            let author = local.thread(t.key.description, now: now)?.author ?? ""
+            return ThreadChange(thread: t.state(localNow: now), subject: t.subject, author: author, repeatedPass: true)
         case .recorded(let t, let kinds):
             let mine = mirror(r, policy: policy, now: now, shared: t, ruling: ruling, tripped: kinds.contains(.tripped))
             let events = kinds.map { kind in
