@@ -80,7 +80,7 @@ let package = Package(
         // Drives Breakwater hard and prints figures: the benchmarks BENCHMARKS.md reports
         // (`swift run -c release breakwater-lab engine`) and the reliability drivers against a running
         // daemon that RELIABILITY.md reports (live flood, hostile sessions, soak). Scripts: Tools/.
-        .executableTarget(name: "breakwater-lab", dependencies: ["StormCore", "MilterWire", "Replay"],
+        .executableTarget(name: "breakwater-lab", dependencies: ["StormCore", "MilterWire", "Replay", "SharedState", "BreakwaterConfig"],
                           path: "Tools/breakwater-lab", swiftSettings: strict),
 
         .testTarget(name: "StormCoreTests", dependencies: ["StormCore"], swiftSettings: strict),

@@ -2,7 +2,7 @@
 # Every benchmark at tiny sizes, as CI runs them: nothing is timed or judged, they only must run
 # and every expectation must hold. Reuses the binaries in BIN_DIR (CI: its debug build, made by
 # `swift build --build-tests`), so nothing is built here. Needs root for nothing; needs cc and
-# libmilter-dev for the C null filter. Takes ~30 s.
+# libmilter-dev for the C null filter; redis-server for the shared-state ones. Takes ~30 s.
 #
 #   Tools/smoke.sh BIN_DIR          e.g. Tools/smoke.sh "$(swift build --show-bin-path)"
 set -euo pipefail
@@ -12,3 +12,5 @@ bin=${1:?usage: Tools/smoke.sh BIN_DIR}
 "$bin/breakwater-lab" growth --smoke
 Tools/bench/milter.sh --smoke --bin-dir "$bin"
 Tools/bench/storm.sh --smoke --bin-dir "$bin"
+"$bin/breakwater-lab" shared --smoke
+Tools/bench/shared-state.sh --smoke --bin-dir "$bin"

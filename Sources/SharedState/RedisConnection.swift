@@ -24,8 +24,8 @@ package final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
     /// The failure that broke the context; nil while it is usable.
     private var failure: RedisError?
-    /// SHA1 of each script loaded on this connection, by source.
-    private var loadedScripts: [String: String] = [:]
+    /// Each script loaded on this connection and its SHA1, by the script's fingerprint.
+    private var loadedScripts: [Int: (source: String, sha: String)] = [:]
 
     /// True until a failure left the connection unusable.
     package var isUsable: Bool { failure == nil }
@@ -129,7 +129,12 @@ package final class RedisConnection {
     /// restart or `SCRIPT FLUSH`).
     package func evalSHA(_ script: RedisScript, keys: [String], arguments: [String]) throws(RedisError) -> RedisReply {
         let sha: String
-        if let known = loadedScripts[script.source] { sha = known } else { sha = try load(script) }
+        // why the source is compared too: two sources may share a hash (then the other is loaded again).
+        if let known = loadedScripts[script.fingerprint], known.source == script.source {
+            sha = known.sha
+        } else {
+            sha = try load(script)
+        }
         do throws(RedisError) {
             return try command(["EVALSHA", sha, String(keys.count)] + keys + arguments)
         } catch where error.serverErrorCode == "NOSCRIPT" {
@@ -145,7 +150,7 @@ package final class RedisConnection {
                              connectionIsUnusable: false)
         }
         let sha = String(decoding: bytes, as: UTF8.self)
-        loadedScripts[script.source] = sha
+        loadedScripts[script.fingerprint] = (script.source, sha)
         scriptLoads += 1
         return sha
     }

@@ -1,6 +1,6 @@
 // breakwater-lab: drives Breakwater hard and prints figures (BENCHMARKS.md, RELIABILITY.md).
 // In process, on StormCore (Bench/):
-//   breakwater-lab engine | growth | prefill | loadfile | ledger-flood [options]   (see Bench/BenchCommands.swift)
+//   breakwater-lab engine | growth | prefill | loadfile | ledger-flood | shared | shared-prefill [options]   (see Bench/BenchCommands.swift)
 // Against a running daemon, from the MTA side, watching its process (Stress/):
 //   breakwater-lab flood    --socket PATH --pid PID [options]   10 M fresh messages through the socket
 //   breakwater-lab hostile  --socket PATH --pid PID [options]   millions of mutated/broken sessions
@@ -19,7 +19,7 @@ case let what? where BenchCommands.names.contains(what):
     BenchCommands.run(what, options)
     status = 0
 default:
-    LabOutput.error("usage: breakwater-lab engine|growth|prefill|loadfile|ledger-flood [options], "
+    LabOutput.error("usage: breakwater-lab engine|growth|prefill|loadfile|ledger-flood|shared|shared-prefill [options], "
         + "or breakwater-lab flood|hostile|soak --socket PATH --pid PID [options] (see BENCHMARKS.md, RELIABILITY.md)")
     status = 64
 }

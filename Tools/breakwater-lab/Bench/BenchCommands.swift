@@ -6,9 +6,14 @@ import StormCore
 ///   breakwater-lab growth       [--runs N] [--json PATH] [--only recipients|tables] [--smoke]
 ///   breakwater-lab prefill      --snapshot PATH --sizes PATH [--threads N] [--smoke]
 ///   breakwater-lab loadfile     --out PATH [--sessions N] [--messages N] [--tracked N] [--seed N] [--recipients N]
+///                               [--ordinary-only]
 ///   breakwater-lab ledger-flood [--ids N] [--cap N] [--smoke]
+/// And against a private redis-server they start (`--redis-server PATH`, default Debian's):
+///   breakwater-lab shared         [--only memory|latency] [--threads N] [--storm-threads N] [--per-run N]
+///                                 [--runs N] [--timeout-ms N] [--smoke]
+///   breakwater-lab shared-prefill --redis ADDRESS --threads N [--prefix P] [--workers N] [--reachable]   (a server of yours)
 enum BenchCommands {
-    static let names = ["engine", "growth", "prefill", "loadfile", "ledger-flood"]
+    static let names = ["engine", "growth", "prefill", "loadfile", "ledger-flood", "shared", "shared-prefill"]
 
     /// Runs subcommand `what`; returns only when it succeeded (failures exit on the spot).
     static func run(_ what: String, _ options: LabOptions) {
@@ -42,8 +47,29 @@ enum BenchCommands {
             guard let out = options.text("--out") else { fail("loadfile needs --out PATH") }
             let s = Prefill.sessionText(sessions: options.int("--sessions", 16), messages: options.int("--messages", 100),
                                         tracked: options.int("--tracked", 1_000_000), seed: UInt64(options.int("--seed", 1)),
-                                        recipients: options.int("--recipients", 20))
+                                        recipients: options.int("--recipients", 20), ordinaryOnly: options.flag("--ordinary-only"))
             Prefill.writeFile(out, Array(s.utf8))
+        case "shared":
+            let redis = LabRedis(server: options.text("--redis-server") ?? "/usr/bin/redis-server")
+            defer { redis.stop() }
+            print("shared state: redis-server \(LabRedis.info(redis.admin(), "server", "redis_version")) on 127.0.0.1:\(redis.port) and \(redis.socketPath)")
+            let only = options.text("--only")
+            if only != "latency" {
+                var m = SharedMemory()
+                m.threads = options.int("--threads", smoke ? 2_000 : 100_000)
+                m.stormThreads = options.int("--storm-threads", smoke ? 200 : 10_000)
+                m.run(redis)
+            }
+            if only != "memory" {
+                var l = SharedLatency()
+                l.threadsPerRun = options.int("--per-run", smoke ? 50 : 1_000)
+                l.ordinaryPerRun = smoke ? 500 : 10_000
+                l.runs = options.int("--runs", smoke ? 1 : 5)
+                l.timeout = .milliseconds(options.int("--timeout-ms", 1_000))
+                l.run(redis)
+            }
+        case "shared-prefill":
+            SharedMail.prefill(options)
         case "ledger-flood":
             FloodCommand.run(ids: options.int("--ids", smoke ? 200_000 : 10_000_000), cap: options.int("--cap", smoke ? 2_000 : 200_000))
         default:

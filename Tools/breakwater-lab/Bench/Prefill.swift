@@ -29,15 +29,18 @@ enum Prefill {
     /// 2 % reply-alls into tracked threads whose list is below the hard gate (counted, accepted).
     /// Every message expects `accept`; the seed picks the threads, so distinct seeds touch
     /// distinct threads and no thread sees 10 reply-alls over a benchmark's repetitions.
-    static func sessionText(sessions: Int, messages: Int, tracked: Int, seed: UInt64, recipients: Int = 20) -> String {
+    /// `ordinaryOnly`: every message ordinary mail (the same seed, the same people).
+    static func sessionText(sessions: Int, messages: Int, tracked: Int, seed: UInt64, recipients: Int = 20,
+                            ordinaryOnly: Bool = false) -> String {
         let d = EngineBench.domain
         var rng = SeededRandom(seed: seed &* 0x2545_F491_4F6C_DD1D)
-        var out = "# Breakwater session file: breakwater-lab loadfile --sessions \(sessions) --messages \(messages) --tracked \(tracked) --seed \(seed)\n"
+        var out = "# Breakwater session file: breakwater-lab loadfile --sessions \(sessions) --messages \(messages) --tracked \(tracked) --seed \(seed)"
+            + (ordinaryOnly ? " --ordinary-only\n" : "\n")
         out.reserveCapacity(sessions * messages * 1_400)
         for s in 1...sessions {
             out += "\nsession bench-\(seed)-\(s)\nconnect mta\(s).\(d) inet 192.0.2.\(s % 250 + 1) 25\nhelo mta\(s).\(d)\n"
             for m in 1...messages {
-                let kind = rng.below(100)
+                let kind = ordinaryOnly ? 0 : rng.below(100)
                 let me = "user\(rng.below(50_000))@\(d)"
                 var rcpts: [String] = []
                 var headers: [(String, String)] = [("From", "<\(me)>")]
