@@ -64,11 +64,11 @@ struct SharedCalls {
     }
 
     /// Runs the reply-all script; `expected` nil only looks, else records `ruling` when the
-    /// thread's version is still `expected`.
-    func replyAll(_ r: ReplyAll, policy: StormPolicy, ttl: Int64, links: Int, expected: Int64?,
+    /// reply-all's thread is still that thread at that version.
+    func replyAll(_ r: ReplyAll, policy: StormPolicy, ttl: Int64, links: Int, expected: (thread: MessageKey, version: Int64)?,
                   ruling: ReplyAllRuling, blockSeconds: Int64) throws(RedisError) -> ReplyAllAnswer {
         var args = [prefix, String(policy.window), String(ttl), String(policy.quietRelease ?? -1),
-                    String(expected ?? -1), ruling.stoppedBy?.rawValue ?? ""]
+                    String(expected?.version ?? -1), ruling.stoppedBy?.rawValue ?? ""]
         switch ruling.block {
         case .trip?: args.append("trip")
         case .extend?: args.append("extend")
@@ -76,7 +76,8 @@ struct SharedCalls {
         }
         args += [String(max(0, blockSeconds)), String(r.audience), r.ownKey.map { Self.hex($0) } ?? "",
                  Self.hex(r.rootKey), r.subjectHash == 0 ? "" : Self.hex(r.subjectHash), r.rootID, r.subject,
-                 r.senderHash == 0 ? "" : Self.hex(r.senderHash), String(links)]
+                 r.senderHash == 0 ? "" : Self.hex(r.senderHash), String(links),
+                 expected.map { Self.hex($0.thread) } ?? ""]
         args += r.parentKeys.map { Self.hex($0) }
         let reply = try connection.evalSHA(SharedScripts.replyAll, keys: [], arguments: args)
         guard case let .array(items) = reply, items.count >= 12, let kind = items[1].text else {

@@ -1,8 +1,10 @@
 /// The Lua scripts that read and change shared thread state, each one atomic on the server.
 ///
 /// Key layout under the prefix P (every key with a TTL; a thread's keys share the hash tag `{T}`):
-/// - `P{T}`: the thread, a hash (`v` version, `a` audience, `f`/`l` first and last seen, `b` block
-///   end, `tr` last trip, `n` storms, `p`/`s` reply-alls passed and stopped, `d` deliveries
+/// - `P{T}`: the thread, a hash (`v` version, raised by every change, starting from the server's
+///   time in microseconds so that a thread made again under its key starts past any earlier one;
+///   `a` audience, `f`/`l` first and last seen, `b` block end, `tr` last trip, `n` storms,
+///   `p`/`s` reply-alls passed and stopped, `d` deliveries
 ///   prevented, `lr` last reply-all, `q` window sequence, `r` root id, `sj` subject, `h` subject hash);
 /// - `P{T}:w`: passed reply-alls in the window, a sorted set scored by time (member `seq|audience`);
 /// - `P{T}:seen`: reply-alls judged, by Message-ID hash (`p` passed, `s` stopped), so a retry
@@ -19,7 +21,11 @@ enum SharedScripts {
     private static let common = """
     if redis.replicate_commands then redis.replicate_commands() end
     local P = ARGV[1]
-    local now = tonumber(redis.call('TIME')[1])
+    local clock = redis.call('TIME')
+    local now = tonumber(clock[1])
+    -- A new thread's first version: the server's time in microseconds, so a thread created again
+    -- under the same key (expired, or lost in a restart) never repeats a version a host saw before.
+    local first_version = now * 1000000 + tonumber(clock[2])
     local function tkey(t) return P .. '{' .. t .. '}' end
     local function mkey(m) return P .. '{m:' .. m .. '}' end
     local function skey(h) return P .. '{s:' .. h .. '}' end
@@ -74,7 +80,7 @@ enum SharedScripts {
     end
     local function create(t, audience, rootid, subject, subjecthash, ttl)
       local k = tkey(t)
-      redis.call('HSET', k, 'v', 0, 'a', audience, 'f', now, 'l', now, 'b', 0, 'r', rootid, 'sj', subject,
+      redis.call('HSET', k, 'v', first_version, 'a', audience, 'f', now, 'l', now, 'b', 0, 'r', rootid, 'sj', subject,
                  'h', subjecthash)
       redis.call('SET', mkey(t), t, 'EX', ttl)
       if subjecthash ~= '' then redis.call('SET', skey(subjecthash), t, 'EX', ttl) end
@@ -117,19 +123,20 @@ enum SharedScripts {
     /// is not its version: the caller's rule must look again) or records the caller's ruling.
     /// ARGV: prefix, window, ttl, quiet (-1 none), expected version (-1: only look), stop rule
     /// ('' passes), block ('', 'trip', 'extend'), block seconds, audience, own id hex (''), root hex,
-    /// subject hash hex (''), root id, subject, sender hash hex, link limit, parents hex...
+    /// subject hash hex (''), root id, subject, sender hash hex, link limit, expected thread hex
+    /// (the ruling holds only for that thread at that version), parents hex...
     /// Returns `{ now, kind, thread, view..., events... }`, kind `state`, `ok` or `repeat`.
     static let replyAll = RedisScript(common + "\n" + """
     local window, ttl, quiet, expected = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
     local stop, block, seconds, audience = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
     local own, root, sh, rootid, subject, sender = ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15]
-    local links = tonumber(ARGV[16])
+    local links, expected_thread = tonumber(ARGV[16]), ARGV[17]
     local t = false
-    for i = 17, #ARGV do
+    for i = 18, #ARGV do
       t = resolve(ARGV[i])
       if t then break end
     end
-    if not t and #ARGV < 17 and sh ~= '' then
+    if not t and #ARGV < 18 and sh ~= '' then
       local c = redis.call('GET', skey(sh))
       if c and exists(c) then t = c end
     end
@@ -138,7 +145,7 @@ enum SharedScripts {
     if not t then
       t = root
       create(t, audience, rootid, subject, sh, ttl)
-      for i = 17, #ARGV do redis.call('SET', mkey(ARGV[i]), t, 'EX', ttl, 'NX') end
+      for i = 18, #ARGV do redis.call('SET', mkey(ARGV[i]), t, 'EX', ttl, 'NX') end
     end
     local k = tkey(t)
     local cur = redis.call('HMGET', k, 'r', 'sj')
@@ -161,7 +168,7 @@ enum SharedScripts {
       expire_thread(t, ttl, v[3])
       return answer('repeat')
     end
-    if expected ~= v[1] then
+    if expected ~= v[1] or expected_thread ~= t then
       expire_thread(t, ttl, v[3])
       return answer('state')
     end

@@ -52,6 +52,11 @@ package final class SharedThreadStore: ThreadStore {
     private let learned: Mutex<[UInt64: Int]>
     /// Sizes learned here and not yet sent.
     private let unsentLearned = Mutex<[UInt64: Int]>([:])
+    /// The last answer about the thread of each recent reply-all root: the state a storm's next
+    /// reply-all is first judged on. Only a guess: the script records nothing unless the thread
+    /// is still that thread at that version.
+    private let recent = Mutex<[MessageKey: SharedThread]>([:])
+    private static let recentLimit = 4_096
     /// Threads this host blocked while the server was away: written back (lengthening only) on return.
     private let blockedAlone = Mutex<Set<MessageKey>>([])
 
@@ -131,15 +136,21 @@ package final class SharedThreadStore: ThreadStore {
     package func judgeReplyAll(_ r: ReplyAll, policy: StormPolicy, now: Instant,
                                by rule: (ThreadState) -> ReplyAllRuling) -> ThreadChange {
         let answer = shared { calls throws(RedisError) -> (ReplyAllAnswer, ReplyAllRuling) in
-            var expected: Int64? = nil
+            var expected: (thread: MessageKey, version: Int64)? = nil
             var ruling = ReplyAllRuling()
+            // why: in a storm the reply-alls of one thread come one after another; judged on the
+            // thread as the last answer left it, most are recorded in one script run, not two.
+            if let last = recent.withLock({ $0[r.rootKey] }) {
+                expected = (last.key, last.version)
+                ruling = rule(last.state(localNow: now))
+            }
             // why a bound: each round is lost only to another host's recorded decision, so it
             // ends; 64 rounds mean a pathological contention, judged locally rather than waited on.
             for _ in 0..<64 {
                 let a = try calls.replyAll(r, policy: policy, ttl: limits.threadTTL, links: limits.maxMessagesPerThread,
                                            expected: expected, ruling: ruling, blockSeconds: Self.seconds(of: ruling, now: now))
                 guard case .state(let t) = a else { return (a, ruling) }
-                expected = t.version
+                expected = (t.key, t.version)
                 ruling = rule(t.state(localNow: now))
             }
             throw RedisError(.serverError, "a reply-all's thread changed under it 64 times in a row", connectionIsUnusable: false)
@@ -152,6 +163,15 @@ package final class SharedThreadStore: ThreadStore {
                 blockedAlone.withLock { _ = $0.insert(change.thread.key) }
             }
             return change
+        }
+        switch a {
+        case .repeated(let t), .recorded(let t, _):
+            recent.withLock { last in
+                if last.count >= Self.recentLimit { last.removeAll(keepingCapacity: true) }
+                last[r.rootKey] = t
+            }
+        case .state:
+            break
         }
         switch a {
         case .repeated(let t):
