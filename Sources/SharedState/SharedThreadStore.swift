@@ -110,8 +110,6 @@ package final class SharedThreadStore: ThreadStore {
         (sharedCalls.load(ordering: .relaxed), localCalls.load(ordering: .relaxed))
     }
 
-    package var isUnavailable: Bool { settings.tempfail && !isUp }
-
     // MARK: learned sizes
 
     package var learnedByHash: [UInt64: Int] { learned.withLock { $0 } }

@@ -57,7 +57,6 @@ struct StormRules: Sendable {
             let base = ThreadTies.subjectBase(h)
             let a = Announcement(key: MessageKey(ThreadTies.ownRootID(h, subjectBase: base)), subjectHash: ThreadTies.subjectHash(base),
                                  subject: base, author: sender?.key ?? "", audience: audience.count)
-            if !exempt, store.isUnavailable { return unavailable(audience: audience) }
             let thread = store.recordAnnouncement(a, now: now)
             if thread.unavailable, !exempt { return unavailable(audience: audience) }
             if guarded, !exempt, !isApproved(sender) {
@@ -69,7 +68,6 @@ struct StormRules: Sendable {
         // 4. A reply to a small audience is a direct reply and passes; but an automatic one to
         //    several people of a large thread (a recall, a broken auto-responder) is stopped.
         guard large else {
-            if automatic, !exempt, store.isUnavailable { return unavailable(audience: audience) }
             if automatic, !exempt,
                let thread = store.judgeReply(parents: ties.parents, audience: audience.count, now: now, by: { t in
                    t.audience >= policy.replyAllThreshold ? .autoReply : nil
@@ -87,7 +85,6 @@ struct StormRules: Sendable {
                          parentKeys: ties.parents, rootKey: MessageKey(rootID), rootID: rootID,
                          subjectHash: ThreadTies.subjectHash(base), subject: base, audience: audience.count,
                          senderHash: MessageKey(sender?.key ?? "").rawValue)
-        if !exempt, store.isUnavailable { return unavailable(audience: audience) }
         var exemptHere = exempt
         var ruling = ReplyAllRuling()
         let thread = store.judgeReplyAll(r, policy: policy, now: now) { t in

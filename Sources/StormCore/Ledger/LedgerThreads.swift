@@ -1,9 +1,6 @@
 /// The ledger's side of `ThreadStore`: finding a message's thread, recording what the rules
 /// ruled, keeping time. Nothing here decides whether a message passes.
 extension ThreadLedger: ThreadStore {
-    /// Always false: the ledger is in this process.
-    package var isUnavailable: Bool { false }
-
     package func recordAnnouncement(_ a: Announcement, now: Instant) -> ThreadChange {
         state.withLock { $0.recordAnnouncement(a, now: now.seconds) }
     }

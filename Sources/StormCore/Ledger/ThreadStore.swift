@@ -17,11 +17,6 @@ package protocol ThreadStore: Sendable {
     /// Remembers that `address` (a `local@domain` key) reached at least `size` mailboxes.
     func learn(_ address: String, size: Int)
 
-    /// True while the store cannot be asked and the site prefers a deferral (4xx) to a decision
-    /// taken without it: the rules then defer every message that would read or change a thread
-    /// (as they do a message whose change comes back `unavailable`: the call that found out).
-    var isUnavailable: Bool { get }
-
     /// Remembers a new message to a large audience as the start of its thread.
     func recordAnnouncement(_ a: Announcement, now: Instant) -> ThreadChange
 
@@ -111,8 +106,8 @@ package struct ThreadChange: Sendable, Equatable {
     /// True when the reply-all had passed in this thread before (the same Message-ID): it passes
     /// again and counts once.
     package var repeatedPass = false
-    /// True when the store could not be asked and the site prefers a deferral: nothing was
-    /// recorded and the message is to be deferred (see `isUnavailable`).
+    /// True when the store could not be asked and the site prefers a deferral (4xx) to a decision
+    /// taken without it: nothing was recorded, and the rules defer the message.
     package var unavailable = false
 
     package init(thread: ThreadState, subject: String, author: String, events: [StormEvent] = [], repeatedPass: Bool = false) {
