@@ -78,6 +78,15 @@ enum SharedScripts {
       return { tonumber(h[1]) or 0, tonumber(h[2]) or 0, b, #members, d, h[4] or '', h[5] or '',
                tonumber(h[6]) or 0, tonumber(h[7]) or 0 }
     end
+    -- The answer most scripts give: { now, thread, view... }, the thread's keys kept alive for
+    -- `ttl` (past its block) when a ttl is given.
+    local function shown(t, ttl)
+      local out = view(t)
+      if ttl then expire_thread(t, ttl, out[3]) end
+      table.insert(out, 1, t)
+      table.insert(out, 1, now)
+      return out
+    end
     local function create(t, audience, rootid, subject, subjecthash, ttl)
       local k = tkey(t)
       redis.call('HSET', k, 'v', first_version, 'a', audience, 'f', now, 'l', now, 'b', 0, 'r', rootid, 'sj', subject,
@@ -112,11 +121,7 @@ enum SharedScripts {
     else
       create(t, audience, '', subject, sh, ttl)
     end
-    local out = view(t)
-    expire_thread(t, ttl, out[3])
-    table.insert(out, 1, t)
-    table.insert(out, 1, now)
-    return out
+    return shown(t, ttl)
     """)
 
     /// A reply-all: finds or starts its thread, then either shows the thread (when `expected`
@@ -209,12 +214,7 @@ enum SharedScripts {
     static let find = RedisScript(common + "\n" + """
     for i = 2, #ARGV do
       local t = resolve(ARGV[i])
-      if t then
-        local out = view(t)
-        table.insert(out, 1, t)
-        table.insert(out, 1, now)
-        return out
-      end
+      if t then return shown(t) end
     end
     return { now }
     """)
@@ -241,11 +241,7 @@ enum SharedScripts {
     redis.call('HSET', k, 'b', 0)
     redis.call('DEL', k .. ':w')
     redis.call('HINCRBY', k, 'v', 1)
-    expire_thread(t, ttl, 0)
-    local out = view(t)
-    table.insert(out, 1, t)
-    table.insert(out, 1, now)
-    return out
+    return shown(t, ttl)
     """)
 
     /// Blocks a thread for `seconds` from now, starting it when unknown. Mode `0` (an admin's
@@ -274,11 +270,7 @@ enum SharedScripts {
         redis.call('HINCRBY', k, 'v', 1)
       end
     end
-    local out = view(t)
-    expire_thread(t, ttl, out[3])
-    table.insert(out, 1, t)
-    table.insert(out, 1, now)
-    return out
+    return shown(t, ttl)
     """)
 
     /// One thread for an admin. ARGV: prefix, thread hex. Returns `{ now }` when unknown, else
@@ -287,9 +279,7 @@ enum SharedScripts {
     local t = ARGV[2]
     if not exists(t) then return { now } end
     local k = tkey(t)
-    local out = view(t)
-    table.insert(out, 1, t)
-    table.insert(out, 1, now)
+    local out = shown(t)
     local h = redis.call('HMGET', k, 'f', 'l', 'p', 's', 'd')
     for i = 1, 5 do table.insert(out, tonumber(h[i]) or 0) end
     table.insert(out, redis.call('SCARD', k .. ':rp'))
