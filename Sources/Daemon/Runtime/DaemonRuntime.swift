@@ -184,7 +184,6 @@ package enum DaemonRuntime {
             log: { level, text in
                 switch level {
                 case .notice: logger.notice(Logger.Message(stringLiteral: text))
-                case .warning: logger.warning(Logger.Message(stringLiteral: text))
                 case .error: logger.error(Logger.Message(stringLiteral: text))
                 }
             })
