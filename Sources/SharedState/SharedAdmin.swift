@@ -70,16 +70,8 @@ extension SharedThreadStore {
 
     /// A thread named by its 16 hex digits, or by any Message-ID it holds.
     static func threadKey(_ id: String, calls: SharedCalls) throws(RedisError) -> MessageKey? {
-        var s = Substring(id)
-        while s.first?.isWhitespace == true { s.removeFirst() }
-        while s.last?.isWhitespace == true { s.removeLast() }
-        if s.utf8.count == 16, let raw = UInt64(s, radix: 16) {
-            let key = MessageKey(rawValue: raw)
-            if let found = try calls.resolve(key) { return found }
-        }
-        let bare = MessageIDParser.first(in: String(s)) ?? String(s)
-        return try calls.resolve(MessageKey(bare))
+        let name = ThreadName(id)
+        if let hex = name.hexKey, let found = try calls.resolve(hex) { return found }
+        return try calls.resolve(name.messageKey)
     }
-
-    /// How far past `now` a ruling's block reaches, in seconds.
 }

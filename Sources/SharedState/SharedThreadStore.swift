@@ -209,6 +209,7 @@ package final class SharedThreadStore: ThreadStore {
         local.totals(now: now)
     }
 
+    /// How far past `now` a ruling's block reaches, in seconds.
     static func seconds(of ruling: ReplyAllRuling, now: Instant) -> Int64 {
         switch ruling.block {
         case .trip(let until)?, .extend(let until)?: return until.seconds - now.seconds

@@ -21,9 +21,9 @@ struct StormRules: Sendable {
         self.directory = directory
         var keys = Set<MessageKey>()
         for t in policy.exemptions.threads {
-            let s = t.trimmingSpaces
-            if s.utf8.count == 16, let raw = UInt64(s, radix: 16) { keys.insert(MessageKey(rawValue: raw)) }
-            keys.insert(MessageKey(MessageIDParser.first(in: s) ?? s))
+            let name = ThreadName(t)
+            if let hex = name.hexKey { keys.insert(hex) }
+            keys.insert(name.messageKey)
         }
         exemptThreads = keys
     }

@@ -156,13 +156,9 @@ public struct LedgerTotals: Sendable, Equatable {
 extension LedgerState {
     /// The slot of a thread named by its hex key, or by a Message-ID (with or without brackets).
     func slot(named id: String) -> Int32? {
-        let trimmed = id.trimmingSpaces
-        if trimmed.utf8.count == 16, let raw = UInt64(trimmed, radix: 16),
-           let s = index[MessageKey(rawValue: raw)], slots[Int(s)].key.rawValue == raw {
-            return s
-        }
-        let bare = MessageIDParser.first(in: trimmed) ?? trimmed
-        return index[MessageKey(bare)]
+        let name = ThreadName(id)
+        if let hex = name.hexKey, let s = index[hex], slots[Int(s)].key == hex { return s }
+        return index[name.messageKey]
     }
 }
 
