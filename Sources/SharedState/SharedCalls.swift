@@ -50,11 +50,9 @@ struct SharedCalls {
     let connection: RedisConnection
     let prefix: String
 
-    static func hex(_ key: MessageKey) -> String { hex(key.rawValue) }
-    static func hex(_ value: UInt64) -> String {
-        let s = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, 16 - s.utf8.count)) + s
-    }
+    /// Sixteen hex digits, as the log names a key (`MessageKey.description`).
+    static func hex(_ key: MessageKey) -> String { key.description }
+    static func hex(_ value: UInt64) -> String { MessageKey(rawValue: value).description }
 
     func announce(_ a: Announcement, ttl: Int64) throws(RedisError) -> SharedThread {
         let reply = try connection.evalSHA(SharedScripts.announce, keys: [], arguments: [
